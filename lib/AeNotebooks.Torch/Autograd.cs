@@ -1,0 +1,116 @@
+namespace AeNotebooks.Torch;
+
+/// <summary>How an op sends its output's gradient back to its inputs (accumulating into them).</summary>
+internal delegate void BackwardFn(float[] gradOutput);
+
+/// <summary>One recorded op in the autograd graph: its inputs and its backward step.</summary>
+internal sealed class Node
+{
+    public readonly string Op;
+    public readonly torch.Tensor[] Inputs;
+    public readonly BackwardFn Backward;
+
+    public Node(string op, torch.Tensor[] inputs, BackwardFn backward)
+    {
+        Op = op; Inputs = inputs; Backward = backward;
+    }
+}
+
+public static partial class torch
+{
+    [ThreadStatic] static bool gradDisabled;
+
+    /// <summary>True unless inside a no_grad() scope on this thread.</summary>
+    public static bool is_grad_enabled() => !gradDisabled;
+
+    /// <summary>Turns off graph recording until disposed: <c>using (torch.no_grad()) { ... }</c>.</summary>
+    public static IDisposable no_grad() => new GradModeScope(false);
+
+    /// <summary>Turns graph recording back on inside a no_grad() scope.</summary>
+    public static IDisposable enable_grad() => new GradModeScope(true);
+
+    sealed class GradModeScope : IDisposable
+    {
+        readonly bool previousDisabled;
+        bool disposed;
+        public GradModeScope(bool enabled) { previousDisabled = gradDisabled; gradDisabled = !enabled; }
+        public void Dispose() { if (!disposed) { gradDisabled = previousDisabled; disposed = true; } }
+    }
+
+    public partial class Tensor
+    {
+        /// <summary>
+        /// Attaches the op's backward to `output` when any input requires grad (and grad mode is on).
+        /// Every op calls this right after its forward, so forward and backward sit side by side.
+        /// </summary>
+        internal static Tensor Record(Tensor output, string op, Tensor[] inputs, BackwardFn backward)
+        {
+            if (gradDisabled) return output;
+            foreach (var input in inputs)
+            {
+                if (input.requiresGrad)
+                {
+                    output.node = new Node(op, inputs, backward);
+                    output.requiresGrad = true;
+                    return output;
+                }
+            }
+            return output;
+        }
+
+        internal static Tensor Record(Tensor output, string op, Tensor input, BackwardFn backward)
+            => gradDisabled || !input.requiresGrad ? output : Record(output, op, [input], backward);
+
+        /// <summary>
+        /// The buffer this tensor's gradient accumulates into during backward (zeros at first).
+        /// Leaves accumulate into .grad across backward() calls, as in PyTorch.
+        /// </summary>
+        internal Span<float> GradAccumulator() => GradArray(out int start).AsSpan(start, length);
+
+        /// <summary>Computes gradients of this tensor with respect to every leaf that requires grad.</summary>
+        public void backward(Tensor? gradient = null)
+        {
+            if (!requiresGrad)
+                throw new InvalidOperationException("backward(): this tensor does not require grad (no input had requires_grad = true, or it was computed under no_grad())");
+            if (gradient == null && length != 1)
+                throw new InvalidOperationException($"backward(): gradient can be implied only for a one-element tensor, got shape {ShapeUtil.Format(dims)}; pass a gradient");
+            if (gradient != null) ShapeUtil.CheckSame(gradient.dims, dims, "backward(gradient)");
+
+            var order = TopologicalOrder(this);
+            var seed = GradAccumulator();
+            if (gradient == null) seed.Fill(1f); else gradient.ReadOnlySpan.CopyTo(seed);
+
+            using (no_grad())
+            {
+                // order holds non-leaf tensors, outputs before the inputs they depend on
+                foreach (var t in order)
+                {
+                    var g = t.gradBuffer;
+                    t.gradBuffer = null; // non-leaf gradients are not retained
+                    if (g == null) continue;
+                    g = t.ApplyGradHooks(g);
+                    t.node!.Backward(g);
+                }
+            }
+        }
+
+        static List<Tensor> TopologicalOrder(Tensor root)
+        {
+            var order = new List<Tensor>();
+            var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+            var stack = new Stack<(Tensor t, bool expanded)>();
+            stack.Push((root, false));
+            while (stack.Count > 0)
+            {
+                var (t, expanded) = stack.Pop();
+                if (expanded) { order.Add(t); continue; }
+                if (t.node == null || !visited.Add(t)) continue;
+                stack.Push((t, true));
+                foreach (var input in t.node.Inputs)
+                    if (input.node != null && !visited.Contains(input)) stack.Push((input, false));
+            }
+            order.Reverse(); // post-order reversed: every tensor before its inputs
+            return order;
+        }
+    }
+}
