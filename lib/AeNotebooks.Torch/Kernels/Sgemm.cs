@@ -26,10 +26,13 @@ internal static unsafe class Sgemm
     // Work item of the parallel compute phase: at most 8 tiles (48 rows) × 32 slivers (512 columns),
     // so the A block it walks (48×KC) sits in L2 and each B sliver is reused 8 times from L1.
     const int ItemTiles = 8, ItemSlivers = 32, MinItems = 8;
-    // Below this many multiply-adds packing costs more than it saves: use plain loops.
-    const long TinyWork = 4096;
+    // Up to this many multiply-adds (e.g. 4×4×8) plain loops beat packing; measured crossover ~100-200.
+    const long TinyWork = 128;
     // Pack work is split into groups of this many slivers so big packs can run on both cores.
     const int PackGroup = 8;
+
+    /// <summary>Test hook: run the portable code paths (as on ARM) even where AVX2/FMA exist.</summary>
+    internal static bool PortableOnly;
 
     /// <summary>
     /// Row-major. C[m×n] = (accumulate ? C : 0) + op(A)[m×k] · op(B)[k×n], where op(A) = transA ? Aᵀ : A
@@ -268,7 +271,7 @@ internal static unsafe class Sgemm
     /// <summary>A not transposed: rows are contiguous in p.</summary>
     static void PackAN(float* src, int lda, int rows, int kc, float* dst)
     {
-        if (rows == MR && Avx.IsSupported)
+        if (rows == MR && Avx.IsSupported && !PortableOnly)
         {
             PackANAvx(src, lda, kc, dst);
             return;
@@ -331,6 +334,16 @@ internal static unsafe class Sgemm
     /// <summary>A transposed (stored k×m): each p gives MR contiguous floats.</summary>
     static void PackAT(float* src, int lda, int rows, int kc, float* dst)
     {
+        if (rows == MR)
+        {
+            for (int p = 0; p < kc; p++, src += lda, dst += MR)
+            {
+                Vector128.Store(Vector128.Load(src), dst);
+                dst[4] = src[4];
+                dst[5] = src[5];
+            }
+            return;
+        }
         for (int p = 0; p < kc; p++, src += lda, dst += MR)
         {
             int r = 0;
@@ -362,7 +375,7 @@ internal static unsafe class Sgemm
     /// <summary>B transposed (stored n×k): columns of op(B) are contiguous rows of B.</summary>
     static void PackBT(float* src, int ldb, int cols, int kc, float* dst)
     {
-        if (cols == NR && Avx.IsSupported)
+        if (cols == NR && Avx.IsSupported && !PortableOnly)
         {
             PackBTAvx(src, ldb, kc, dst);
             return;
@@ -420,7 +433,7 @@ internal static unsafe class Sgemm
 
     static void Tile(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, bool overwrite)
     {
-        if (Fma.IsSupported)
+        if (Fma.IsSupported && !PortableOnly)
         {
             if (rows == MR && cols == NR)
             {

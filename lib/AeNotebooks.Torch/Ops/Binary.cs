@@ -191,13 +191,16 @@ internal readonly ref struct GradSink(Span<float> target)
     public void DivideAdd(ReadOnlySpan<float> g, ReadOnlySpan<float> divisor) { for (int i = 0; i < t.Length; i++) t[i] += g[i] / divisor[i]; }
     /// <summary>∂(a/b)/∂b = −a/b².</summary>
     public void QuotientGradAdd(ReadOnlySpan<float> g, ReadOnlySpan<float> a, ReadOnlySpan<float> b) { for (int i = 0; i < t.Length; i++) t[i] -= g[i] * a[i] / (b[i] * b[i]); }
-    /// <summary>Routes g to the operand that won a max/min; a tie splits it evenly (as PyTorch does).</summary>
+    /// <summary>
+    /// Routes g to the operand that won a max/min: a tie splits it evenly, and only an operand that
+    /// strictly lost gets nothing (so a NaN passes its gradient to both, as in PyTorch).
+    /// </summary>
     public void SelectAdd(ReadOnlySpan<float> g, ReadOnlySpan<float> mine, ReadOnlySpan<float> theirs, bool wantGreater)
     {
         for (int i = 0; i < t.Length; i++)
         {
             if (mine[i] == theirs[i]) t[i] += 0.5f * g[i];
-            else if ((mine[i] > theirs[i]) == wantGreater) t[i] += g[i];
+            else if (!(wantGreater ? mine[i] < theirs[i] : mine[i] > theirs[i])) t[i] += g[i];
         }
     }
 }

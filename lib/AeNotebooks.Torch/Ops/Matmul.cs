@@ -25,7 +25,12 @@ public static partial class torch
             if (dims.Length == 0 || other.dims.Length == 0)
                 throw new ArgumentException($"matmul: both operands need at least one dimension, got {ShapeUtil.Format(dims)} and {ShapeUtil.Format(other.dims)}");
             if (dims.Length == 1 && other.dims.Length == 1) return mul(other).sum();
-            if (dims.Length == 1) return unsqueeze(0).matmul(other).squeeze(-2);
+            if (dims.Length == 1)
+            {
+                if (other.dims.Length < 2 || other.dims[^2] != dims[0])
+                    throw new ArgumentException($"matmul: shapes {ShapeUtil.Format(dims)} and {ShapeUtil.Format(other.dims)} cannot be multiplied (inner sizes differ)");
+                return unsqueeze(0).matmul(other).squeeze(-2);
+            }
             if (other.dims.Length == 1) return matmul(other.unsqueeze(1)).squeeze(-1);
             if (other.dims.Length == 2)
             {
@@ -57,28 +62,46 @@ public static partial class torch
             });
         }
 
-        /// <summary>Batched product [..., m, k] · [..., k, n] with equal batch dimensions.</summary>
+        /// <summary>Batched product [..., m, k] · [..., k, n]; batch dimensions broadcast as in PyTorch.</summary>
         Tensor Bmm(Tensor other)
         {
             var a = this; var b = other;
+            if (a.dims[^1] != b.dims[^2])
+                throw new ArgumentException($"matmul: shapes {ShapeUtil.Format(a.dims)} and {ShapeUtil.Format(b.dims)} cannot be multiplied (inner sizes {a.dims[^1]} and {b.dims[^2]} differ)");
             var batchA = a.dims[..^2]; var batchB = b.dims[..^2];
-            if (!batchA.AsSpan().SequenceEqual(batchB) || a.dims[^1] != b.dims[^2])
-                throw new ArgumentException($"matmul: shapes {ShapeUtil.Format(a.dims)} and {ShapeUtil.Format(b.dims)} cannot be multiplied (batch dimensions must be equal, inner sizes must agree)");
+            var batch = ShapeUtil.Broadcast(batchA, batchB, "matmul (batch dimensions)");
             int m = a.dims[^2], k = a.dims[^1], n = b.dims[^1];
-            int batches = ShapeUtil.Numel(batchA);
-            var y = new Tensor([.. batchA, m, n]);
+            int batches = ShapeUtil.Numel(batch);
+            // which matrix of a and of b each output matrix uses (stride 0 repeats a broadcast batch)
+            var aIndex = BatchIndexes(batchA, batch); var bIndex = BatchIndexes(batchB, batch);
+            var y = new Tensor([.. batch, m, n]);
             for (int i = 0; i < batches; i++)
-                Sgemm.Multiply(false, false, m, n, k, a.storage, a.offset + i * m * k, k, b.storage, b.offset + i * k * n, n, y.storage, i * m * n, n, false);
+                Sgemm.Multiply(false, false, m, n, k, a.storage, a.offset + aIndex[i] * m * k, k, b.storage, b.offset + bIndex[i] * k * n, n, y.storage, i * m * n, n, false);
             return Record(y, "bmm", [a, b], g =>
             {
                 for (int i = 0; i < batches; i++)
                 {
                     if (a.requiresGrad)
-                        Sgemm.Multiply(false, true, m, k, n, g, i * m * n, n, b.storage, b.offset + i * k * n, n, a.GradArray(out int ao), ao + i * m * k, k, true);
+                        Sgemm.Multiply(false, true, m, k, n, g, i * m * n, n, b.storage, b.offset + bIndex[i] * k * n, n, a.GradArray(out int ao), ao + aIndex[i] * m * k, k, true);
                     if (b.requiresGrad)
-                        Sgemm.Multiply(true, false, k, n, m, a.storage, a.offset + i * m * k, k, g, i * m * n, n, b.GradArray(out int bo), bo + i * k * n, n, true);
+                        Sgemm.Multiply(true, false, k, n, m, a.storage, a.offset + aIndex[i] * m * k, k, g, i * m * n, n, b.GradArray(out int bo), bo + bIndex[i] * k * n, n, true);
                 }
             });
+        }
+
+        static int[] BatchIndexes(int[] own, int[] batch)
+        {
+            var strides = ShapeUtil.BroadcastStrides(own, batch);
+            var result = new int[ShapeUtil.Numel(batch)];
+            var index = new int[batch.Length];
+            for (int i = 0; i < result.Length; i++)
+            {
+                int s = 0;
+                for (int d = 0; d < batch.Length; d++) s += index[d] * strides[d];
+                result[i] = s;
+                for (int d = batch.Length - 1; d >= 0; d--) { if (++index[d] < batch[d]) break; index[d] = 0; }
+            }
+            return result;
         }
 
         /// <summary>The array (and start offset) this tensor's gradient accumulates into, for kernels that take arrays.</summary>

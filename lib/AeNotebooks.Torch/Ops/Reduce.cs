@@ -87,11 +87,12 @@ public static partial class torch
             {
                 var values = x.ReadOnlySpan;
                 float v = values[best];
+                // ties share the gradient; a NaN result shares it among all NaNs
+                bool Tied(float e) => float.IsNaN(v) ? float.IsNaN(e) : e == v;
                 int ties = 0;
-                foreach (var e in values) if (e == v) ties++;
+                foreach (var e in values) if (Tied(e)) ties++;
                 var gx = x.GradAccumulator();
-                if (ties == 0) { gx[best] += g[0]; return; } // NaN
-                for (int i = 0; i < values.Length; i++) if (values[i] == v) gx[i] += g[0] / ties;
+                for (int i = 0; i < values.Length; i++) if (Tied(values[i])) gx[i] += g[0] / ties;
             });
         }
 

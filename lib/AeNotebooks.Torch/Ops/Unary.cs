@@ -71,7 +71,8 @@ public static partial class torch
 
         public Tensor relu() => Unary("relu",
             static (x, y) => TensorPrimitives.Max(x, 0f, y),
-            static (x, y, g, gx) => { for (int i = 0; i < gx.Length; i++) if (x[i] > 0f) gx[i] += g[i]; });
+            // !(x ≤ 0) lets a NaN's gradient through, as PyTorch's threshold_backward does
+            static (x, y, g, gx) => { for (int i = 0; i < gx.Length; i++) if (!(x[i] <= 0f)) gx[i] += g[i]; });
 
         public Tensor leaky_relu(double negative_slope = 0.01)
         {
@@ -94,7 +95,7 @@ public static partial class torch
             float a = (float)alpha;
             return Unary("elu",
                 (x, y) => { for (int i = 0; i < y.Length; i++) y[i] = x[i] > 0f ? x[i] : a * (MathF.Exp(x[i]) - 1f); },
-                (x, y, g, gx) => { for (int i = 0; i < gx.Length; i++) gx[i] += x[i] > 0f ? g[i] : g[i] * (y[i] + a); });
+                (x, y, g, gx) => { for (int i = 0; i < gx.Length; i++) gx[i] += x[i] <= 0f ? g[i] * (y[i] + a) : g[i]; });
         }
 
         /// <summary>log(1 + exp(βx))/β, linear above threshold (PyTorch's defaults β = 1, threshold = 20).</summary>

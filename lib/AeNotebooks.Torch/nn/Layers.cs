@@ -114,6 +114,7 @@ namespace AeNotebooks.Torch
         {
             public static Linear Linear(long inputSize, long outputSize, bool hasBias = true) => new(inputSize, outputSize, hasBias);
 
+            public static Sequential Sequential() => new([]);
             public static Sequential Sequential(params (string name, Module<Tensor, Tensor> module)[] modules) => new(modules);
             public static Sequential Sequential(params Module<Tensor, Tensor>[] modules)
                 => new(modules.Select((m, i) => (i.ToString(), m)));
