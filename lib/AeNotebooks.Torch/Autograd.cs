@@ -76,27 +76,48 @@ public static partial class torch
                 throw new InvalidOperationException($"backward(): gradient can be implied only for a one-element tensor, got shape {ShapeUtil.Format(dims)}; pass a gradient");
             if (gradient != null) ShapeUtil.CheckSame(gradient.dims, dims, "backward(gradient)");
 
-            var order = TopologicalOrder(this);
-            var seed = GradAccumulator();
-            if (gradient == null) seed.Fill(1f); else gradient.ReadOnlySpan.CopyTo(seed);
-
-            using (no_grad())
+            var (order, hookedLeaves) = TopologicalOrder(this);
+            // a leaf with hooks collects this pass's gradient apart, so its hooks see only that
+            foreach (var leaf in hookedLeaves) leaf.gradBuffer = new float[leaf.length];
+            try
             {
-                // order holds non-leaf tensors, outputs before the inputs they depend on
-                foreach (var t in order)
+                var seed = GradAccumulator();
+                if (gradient == null) System.Numerics.Tensors.TensorPrimitives.Add(seed, 1f, seed);
+                else System.Numerics.Tensors.TensorPrimitives.Add(seed, gradient.ReadOnlySpan, seed);
+                if (node == null && !HasGradHooks) return; // backward on a plain leaf: d(self)/d(self) = 1, accumulated
+
+                using (no_grad())
                 {
-                    var g = t.gradBuffer;
-                    t.gradBuffer = null; // non-leaf gradients are not retained
+                    // order holds non-leaf tensors, outputs before the inputs they depend on
+                    foreach (var t in order)
+                    {
+                        var g = t.gradBuffer;
+                        t.gradBuffer = null; // non-leaf gradients are not retained
+                        if (g == null) continue;
+                        g = t.ApplyGradHooks(g);
+                        t.node!.Backward(g);
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var leaf in hookedLeaves)
+                {
+                    var g = leaf.gradBuffer;
+                    leaf.gradBuffer = null;
                     if (g == null) continue;
-                    g = t.ApplyGradHooks(g);
-                    t.node!.Backward(g);
+                    g = leaf.ApplyGradHooks(g);
+                    leaf.grad ??= new Tensor(leaf.dims);
+                    System.Numerics.Tensors.TensorPrimitives.Add(leaf.grad.Span, g, leaf.grad.Span);
                 }
             }
         }
 
-        static List<Tensor> TopologicalOrder(Tensor root)
+        /// <summary>Non-leaf tensors from the root toward the inputs, and the leaves that carry gradient hooks.</summary>
+        static (List<Tensor> order, List<Tensor> hookedLeaves) TopologicalOrder(Tensor root)
         {
             var order = new List<Tensor>();
+            var hookedLeaves = new List<Tensor>();
             var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
             var stack = new Stack<(Tensor t, bool expanded)>();
             stack.Push((root, false));
@@ -104,13 +125,18 @@ public static partial class torch
             {
                 var (t, expanded) = stack.Pop();
                 if (expanded) { order.Add(t); continue; }
-                if (t.node == null || !visited.Add(t)) continue;
+                if (!visited.Add(t)) continue;
+                if (t.node == null)
+                {
+                    if (t.HasGradHooks && t.requiresGrad) hookedLeaves.Add(t);
+                    continue;
+                }
                 stack.Push((t, true));
                 foreach (var input in t.node.Inputs)
-                    if (input.node != null && !visited.Contains(input)) stack.Push((input, false));
+                    if (!visited.Contains(input)) stack.Push((input, false));
             }
             order.Reverse(); // post-order reversed: every tensor before its inputs
-            return order;
+            return (order, hookedLeaves);
         }
     }
 }

@@ -103,13 +103,12 @@ public static partial class torch
             if (length != 1)
                 throw new InvalidOperationException($"item() needs a tensor with one element, got shape {ShapeUtil.Format(dims)}");
             float v = storage[offset];
-            object boxed = typeof(T) == typeof(float) ? v
-                : typeof(T) == typeof(double) ? (double)v
-                : typeof(T) == typeof(bool) ? v != 0f
-                : typeof(T) == typeof(int) ? (int)v
-                : typeof(T) == typeof(long) ? (long)v
-                : throw new NotSupportedException($"item<{typeof(T).Name}>(): this engine stores float32; use float, double, int, long or bool");
-            return (T)boxed;
+            if (typeof(T) == typeof(float)) return (T)(object)v;
+            if (typeof(T) == typeof(double)) return (T)(object)(double)v;
+            if (typeof(T) == typeof(bool)) return (T)(object)(v != 0f);
+            if (typeof(T) == typeof(int)) return (T)(object)(int)v;
+            if (typeof(T) == typeof(long)) return (T)(object)(long)v;
+            throw new NotSupportedException($"item<{typeof(T).Name}>(): this engine stores float32; use float, double, int, long or bool");
         }
 
         /// <summary>Read access to the values (row-major), like TorchSharp's data&lt;float&gt;().</summary>

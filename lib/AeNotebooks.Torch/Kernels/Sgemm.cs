@@ -109,7 +109,15 @@ internal static unsafe class Sgemm
     sealed class Job
     {
         [ThreadStatic] static Job? current;
-        public static Job ForThisThread() => current ??= new Job();
+
+        /// <summary>This thread's job, or a fresh one if it is busy (a multiply started from inside another's parallel loop).</summary>
+        public static Job ForThisThread()
+        {
+            var job = current ??= new Job();
+            return job.busy ? new Job() : job;
+        }
+
+        bool busy;
 
         // Problem.
         bool transA, transB, accumulate;
@@ -139,6 +147,7 @@ internal static unsafe class Sgemm
             (this.transA, this.transB, this.m, this.n, this.k, this.accumulate) = (transA, transB, m, n, k, accumulate);
             (this.a, this.aOffset, this.lda, this.b, this.bOffset, this.ldb, this.c, this.cOffset, this.ldc) =
                 (a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+            busy = true;
             try
             {
                 aPack.Ensure(RoundUp(Math.Min(m, MChunk), MR) * Math.Min(k, KC));
@@ -166,6 +175,7 @@ internal static unsafe class Sgemm
             {
                 // Don't keep the caller's arrays alive.
                 this.a = this.b = this.c = null;
+                busy = false;
             }
         }
 
@@ -173,8 +183,8 @@ internal static unsafe class Sgemm
         {
             packItemsA = CeilDiv(CeilDiv(mc, MR), PackGroup);
             int items = packItemsA + (packB ? CeilDiv(CeilDiv(nc, NR), PackGroup) : 0);
-            // A packed element costs about as much as a few flops.
-            Parallel.For(items, packBody, 4L * PackGroup * NR * kc);
+            // Work = elements moved: small packs (e.g. 128×100) stay serial, where a fork would cost more.
+            Parallel.For(items, packBody, (long)PackGroup * NR * kc);
         }
 
         void PackItem(int item)
@@ -195,15 +205,26 @@ internal static unsafe class Sgemm
             }
             else
             {
-                int slivers = CeilDiv(nc, NR);
+                int s = group * PackGroup, end = Math.Min(CeilDiv(nc, NR), s + PackGroup);
                 fixed (float* src = b)
-                    for (int s = group * PackGroup, end = Math.Min(slivers, s + PackGroup); s < end; s++)
+                {
+                    if (!transB)
+                    {
+                        // Full slivers together, row by row: reads whole runs of each B row instead of
+                        // 64-byte pieces one row stride apart.
+                        int full = Math.Min(end, nc / NR) - s;
+                        if (full > 0)
+                            PackBNRows(src + bOffset + (long)pc * ldb + jc + s * NR, ldb, full, kc, bPack.Ptr + (long)s * NR * kc);
+                        s += Math.Max(full, 0);
+                    }
+                    for (; s < end; s++)
                     {
                         int j = jc + s * NR, cols = Math.Min(NR, n - j);
                         float* dst = bPack.Ptr + (long)s * NR * kc;
                         if (transB) PackBT(src + bOffset + (long)j * ldb + pc, ldb, cols, kc, dst);
                         else PackBN(src + bOffset + (long)pc * ldb + j, ldb, cols, kc, dst);
                     }
+                }
             }
         }
 
@@ -372,6 +393,21 @@ internal static unsafe class Sgemm
         }
     }
 
+    /// <summary>B not transposed, several full slivers at once (sliver s of row p from src[p*ldb + s*NR]).</summary>
+    static void PackBNRows(float* src, int ldb, int slivers, int kc, float* dst)
+    {
+        long sliverSize = (long)NR * kc;
+        for (int p = 0; p < kc; p++, src += ldb)
+        {
+            float* d = dst + p * NR;
+            for (int s = 0; s < slivers; s++, d += sliverSize)
+            {
+                Vector256.Store(Vector256.Load(src + s * NR), d);
+                Vector256.Store(Vector256.Load(src + s * NR + 8), d + 8);
+            }
+        }
+    }
+
     /// <summary>B transposed (stored n×k): columns of op(B) are contiguous rows of B.</summary>
     static void PackBT(float* src, int ldb, int cols, int kc, float* dst)
     {
@@ -466,6 +502,12 @@ internal static unsafe class Sgemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void KernelFma(int kc, float* a, float* b, float* c, int ldc, bool overwrite)
     {
+        // Fetch the C tile now so its cache misses overlap the k loop instead of stalling the stores.
+        for (float* q = c, qEnd = c + MR * (long)ldc; q < qEnd; q += ldc)
+        {
+            Sse.Prefetch0(q);
+            Sse.Prefetch0(q + NR - 1);
+        }
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++, a += MR, b += NR)

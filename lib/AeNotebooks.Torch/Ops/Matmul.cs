@@ -107,7 +107,7 @@ public static partial class torch
         /// <summary>The array (and start offset) this tensor's gradient accumulates into, for kernels that take arrays.</summary>
         internal float[] GradArray(out int start)
         {
-            if (node == null)
+            if (node == null && gradBuffer == null)
             {
                 grad ??= new Tensor(dims);
                 start = grad.offset;

@@ -26,12 +26,14 @@ namespace AeNotebooks.Torch
                 public static Tensor mse_loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
                     => PointwiseLoss("mse_loss", input, target, reduction,
                         static (x, t) => (x - t) * (x - t),
-                        static (x, t) => 2f * (x - t));
+                        static (x, t) => 2f * (x - t),
+                        static (x, t) => -2f * (x - t));
 
                 public static Tensor l1_loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
                     => PointwiseLoss("l1_loss", input, target, reduction,
                         static (x, t) => MathF.Abs(x - t),
-                        static (x, t) => MathF.Sign(x - t));
+                        static (x, t) => MathF.Sign(x - t),
+                        static (x, t) => -MathF.Sign(x - t));
 
                 /// <summary>−[t·log x + (1−t)·log(1−x)], with each log clamped at −100 as PyTorch does.</summary>
                 public static Tensor binary_cross_entropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
@@ -44,7 +46,9 @@ namespace AeNotebooks.Torch
                     var loss = PointwiseLoss("binary_cross_entropy", input, target, Reduction.None,
                         static (x, t) => -(t * MathF.Max(MathF.Log(x), -100f) + (1 - t) * MathF.Max(MathF.Log(1 - x), -100f)),
                         // PyTorch's gradient: (x − t) / max((1 − x)·x, 1e-12)
-                        static (x, t) => (x - t) / MathF.Max((1 - x) * x, 1e-12f));
+                        static (x, t) => (x - t) / MathF.Max((1 - x) * x, 1e-12f),
+                        // ∂/∂t = log(1−x) − log x, with the same −100 clamps
+                        static (x, t) => MathF.Max(MathF.Log(1 - x), -100f) - MathF.Max(MathF.Log(x), -100f));
                     return Reduce(weight is null ? loss : loss.mul(weight), reduction);
                 }
 
@@ -55,7 +59,8 @@ namespace AeNotebooks.Torch
                     if (pos_weights is null)
                         loss = PointwiseLoss("binary_cross_entropy_with_logits", input, target, Reduction.None,
                             static (z, t) => MathF.Max(z, 0) - z * t + MathF.Log(1 + MathF.Exp(-MathF.Abs(z))),
-                            static (z, t) => torch.Sigmoid(z) - t);
+                            static (z, t) => torch.Sigmoid(z) - t,
+                            static (z, t) => -z);
                     else
                     {
                         // (1 + (p−1)·t)·softplus(−z) + (1 − t)·z, the weighted form PyTorch uses
@@ -71,7 +76,8 @@ namespace AeNotebooks.Torch
                     float dl = (float)delta;
                     return PointwiseLoss("huber_loss", input, target, reduction,
                         (x, t) => MathF.Abs(x - t) < dl ? 0.5f * (x - t) * (x - t) : dl * (MathF.Abs(x - t) - 0.5f * dl),
-                        (x, t) => MathF.Abs(x - t) < dl ? x - t : dl * MathF.Sign(x - t));
+                        (x, t) => MathF.Abs(x - t) < dl ? x - t : dl * MathF.Sign(x - t),
+                        (x, t) => MathF.Abs(x - t) < dl ? t - x : -dl * MathF.Sign(x - t));
                 }
 
                 /// <summary>Huber divided by beta: ½d²/β below β, |d| − ½β above (β = 0 gives L1).</summary>
@@ -80,25 +86,36 @@ namespace AeNotebooks.Torch
                     float b = (float)beta;
                     return PointwiseLoss("smooth_l1_loss", input, target, reduction,
                         (x, t) => MathF.Abs(x - t) < b ? 0.5f * (x - t) * (x - t) / b : MathF.Abs(x - t) - 0.5f * b,
-                        (x, t) => MathF.Abs(x - t) < b ? (x - t) / b : MathF.Sign(x - t));
+                        (x, t) => MathF.Abs(x - t) < b ? (x - t) / b : MathF.Sign(x - t),
+                        (x, t) => MathF.Abs(x - t) < b ? (t - x) / b : -MathF.Sign(x - t));
                 }
 
                 /// <summary>
-                /// An elementwise loss ℓ(x, t) with its derivative ∂ℓ/∂x side by side, then the reduction.
-                /// Targets are treated as constants (no gradient), as every loss here uses them.
+                /// An elementwise loss ℓ(x, t) with its partial derivatives ∂ℓ/∂x and ∂ℓ/∂t side by side,
+                /// then the reduction. (Targets rarely need a gradient, but PyTorch gives one.)
                 /// </summary>
-                static Tensor PointwiseLoss(string op, Tensor input, Tensor target, Reduction reduction, Func<float, float, float> loss, Func<float, float, float> dloss)
+                static Tensor PointwiseLoss(string op, Tensor input, Tensor target, Reduction reduction,
+                    Func<float, float, float> loss, Func<float, float, float> dInput, Func<float, float, float> dTarget)
                 {
                     if (!ShapeUtil.Same(input.dims, target.dims))
                         throw new ArgumentException($"{op}: input {ShapeUtil.Format(input.dims)} and target {ShapeUtil.Format(target.dims)} must have the same shape");
-                    var x = input;
+                    var x = input; var t = target;
                     var y = new Tensor((int[])x.dims.Clone());
-                    var xs = x.ReadOnlySpan; var ts = target.ReadOnlySpan; var ys = y.Span;
+                    var xs = x.ReadOnlySpan; var ts = t.ReadOnlySpan; var ys = y.Span;
                     for (int i = 0; i < ys.Length; i++) ys[i] = loss(xs[i], ts[i]);
-                    var perElement = Tensor.Record(y, op, x, g =>
+                    var perElement = Tensor.Record(y, op, [x, t], g =>
                     {
-                        var gx = x.GradAccumulator(); var xv = x.ReadOnlySpan; var tv = target.ReadOnlySpan;
-                        for (int i = 0; i < gx.Length; i++) gx[i] += g[i] * dloss(xv[i], tv[i]);
+                        var xv = x.ReadOnlySpan; var tv = t.ReadOnlySpan;
+                        if (x.requires_grad)
+                        {
+                            var gx = x.GradAccumulator();
+                            for (int i = 0; i < gx.Length; i++) gx[i] += g[i] * dInput(xv[i], tv[i]);
+                        }
+                        if (t.requires_grad)
+                        {
+                            var gt = t.GradAccumulator();
+                            for (int i = 0; i < gt.Length; i++) gt[i] += g[i] * dTarget(xv[i], tv[i]);
+                        }
                     });
                     return Reduce(perElement, reduction);
                 }

@@ -168,7 +168,7 @@ namespace AeNotebooks.Torch
                         using var reader = new BinaryReader(File.OpenRead(path));
                         state = StateFile.Read(reader);
                     }
-                    catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
+                    catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException or OverflowException)
                     {
                         throw new InvalidDataException($"{path}: not a model file written by Module.save ({e.Message})", e);
                     }
@@ -257,13 +257,25 @@ namespace AeNotebooks.Torch
             var magic = r.ReadString();
             if (magic != Magic) throw new InvalidDataException($"expected header {Magic}, found '{magic}'");
             int count = r.ReadInt32();
+            if (count < 0) throw new InvalidDataException($"negative tensor count {count}");
             var state = new Dictionary<string, torch.Tensor>();
             for (int i = 0; i < count; i++)
             {
                 var name = r.ReadString();
-                var dims = new int[r.ReadInt32()];
-                for (int d = 0; d < dims.Length; d++) dims[d] = r.ReadInt32();
-                var values = new float[ShapeUtil.Numel(dims)];
+                int rank = r.ReadInt32();
+                if (rank < 0 || rank > 32) throw new InvalidDataException($"tensor '{name}' has an impossible rank {rank}");
+                var dims = new int[rank];
+                long elements = 1;
+                for (int d = 0; d < dims.Length; d++)
+                {
+                    dims[d] = r.ReadInt32();
+                    if (dims[d] < 0) throw new InvalidDataException($"tensor '{name}' has a negative dimension {dims[d]}");
+                    elements *= dims[d];
+                }
+                // check against the bytes left before allocating, so a corrupt size cannot ask for gigabytes
+                if (elements * sizeof(float) > r.BaseStream.Length - r.BaseStream.Position)
+                    throw new InvalidDataException($"tensor '{name}' claims {elements} values, more than the file holds");
+                var values = new float[elements];
                 for (int k = 0; k < values.Length; k++) values[k] = r.ReadSingle();
                 state[name] = new torch.Tensor(values, dims);
             }
