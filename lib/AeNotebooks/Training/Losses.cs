@@ -1,0 +1,38 @@
+using AeNotebooks.Torch;
+using static AeNotebooks.Torch.torch;
+
+namespace AeNotebooks;
+
+/// <summary>A named reconstruction loss: what the trainer minimises and the doctor reasons about.</summary>
+public sealed record LossFunction(string Name, Func<Tensor, Tensor, Tensor> Compute, bool TakesLogits = false, bool ExpectsProbabilities = false)
+{
+    public Tensor this[Tensor output, Tensor target] => Compute(output, target);
+    public override string ToString() => Name;
+}
+
+/// <summary>The losses the scenarios use.</summary>
+public static class Losses
+{
+    public static readonly LossFunction Mse = new("MSE", (y, t) => nn.functional.mse_loss(y, t));
+    public static readonly LossFunction Mae = new("MAE (L1)", (y, t) => nn.functional.l1_loss(y, t));
+    /// <summary>Binary cross-entropy on probabilities (a sigmoid output).</summary>
+    public static readonly LossFunction Bce = new("BCE", (y, t) => nn.functional.binary_cross_entropy(y, t), ExpectsProbabilities: true);
+    /// <summary>Binary cross-entropy on logits (no sigmoid layer; numerically stable).</summary>
+    public static readonly LossFunction BceWithLogits = new("BCE with logits", (y, t) => nn.functional.binary_cross_entropy_with_logits(y, t), TakesLogits: true);
+    public static LossFunction Huber(double delta = 1.0) => new($"Huber(δ={delta})", (y, t) => nn.functional.huber_loss(y, t, delta: delta));
+}
+
+/// <summary>A named way to build an optimizer for a model's parameters.</summary>
+public sealed record OptimizerSpec(string Name, double LearningRate, Func<IEnumerable<AeNotebooks.Torch.Modules.Parameter>, double, optim.Optimizer> Build)
+{
+    public optim.Optimizer Create(IEnumerable<AeNotebooks.Torch.Modules.Parameter> parameters) => Build(parameters, LearningRate);
+    public override string ToString() => $"{Name}(lr={LearningRate:G3})";
+}
+
+public static class Optimizers
+{
+    public static OptimizerSpec Adam(double lr = 1e-3, double weightDecay = 0) => new("Adam", lr, (p, r) => optim.Adam(p, lr: r, weight_decay: weightDecay));
+    public static OptimizerSpec AdamW(double lr = 1e-3, double weightDecay = 0.01) => new("AdamW", lr, (p, r) => optim.AdamW(p, lr: r, weight_decay: weightDecay));
+    public static OptimizerSpec Sgd(double lr = 0.01, double momentum = 0) => new("SGD", lr, (p, r) => optim.SGD(p, learningRate: r, momentum: momentum));
+    public static OptimizerSpec RmsProp(double lr = 1e-3) => new("RMSProp", lr, (p, r) => optim.RMSProp(p, lr: r));
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using AeNotebooks.Torch;
+using AeNotebooks.Torch.Modules;
+using static AeNotebooks.Torch.torch;
+
+namespace AeNotebooks;
+
+/// <summary>The training loop the notebooks use: mini-batches, validation, callbacks and recording.</summary>
+public static class Trainer
+{
+    /// <summary>
+    /// Trains `model` to map `inputs` to `targets` (inputs null: x = y, or the InputTransform's output).
+    /// Returns what happened; the model is trained in place.
+    /// </summary>
+    public static TrainingRun Fit(nn.Module<Tensor, Tensor> model, Tensor? inputs, Tensor targets, TrainOptions? options = null, string? name = null)
+    {
+        options ??= new TrainOptions();
+        inputs ??= targets;
+        if (inputs.shape[0] != targets.shape[0])
+            throw new ArgumentException($"Trainer.Fit: inputs have {inputs.shape[0]} rows ({Shape(inputs)}) but targets have {targets.shape[0]} ({Shape(targets)})");
+        if (options.BatchSize <= 0 || options.Epochs < 0)
+            throw new ArgumentException($"Trainer.Fit: batch size {options.BatchSize} and epochs {options.Epochs} must be positive");
+
+        var (trainX, trainY, valX, valY) = SplitValidation(inputs, targets, options);
+        var run = new TrainingRun(name ?? $"{options.Loss} · {options.Optimizer}", model, options);
+        manual_seed(options.Seed); // dropout and anything else drawing from the default generator
+        var order = new Generator(options.Seed);
+        var optimizer = options.Optimizer.Create(model.parameters());
+        var recorder = new Recorder(model, run);
+        var progress = ProgressDisplay.Create(options.Progress, run.Name, options.Epochs);
+        var plateau = options.ReduceLROnPlateau is { } p
+            ? optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor: p.Factor, patience: p.Patience, min_lr: p.MinLr) : null;
+        var namedParameters = model.named_parameters().ToArray();
+
+        int n = (int)trainX.shape[0], step = 0;
+        double bestMonitored = double.PositiveInfinity;
+        int epochsSinceBest = 0;
+        Dictionary<string, Tensor>? bestWeights = null;
+        var clock = Stopwatch.StartNew();
+
+        for (int epoch = 1; epoch <= options.Epochs && run.FirstNonFinite is null; epoch++)
+        {
+            var epochClock = Stopwatch.StartNew();
+            long[] rows = options.Shuffle ? order.Permutation(n) : Enumerable.Range(0, n).Select(i => (long)i).ToArray();
+            double lossSum = 0; int lossCount = 0;
+            model.train();
+            for (int start = 0; start < n; start += options.BatchSize, step++)
+            {
+                var batchRows = rows[start..Math.Min(start + options.BatchSize, n)];
+                var yb = trainY.index_select(0, batchRows);
+                var xb = options.InputTransform is { } transform ? transform(yb, step) : trainX.index_select(0, batchRows);
+
+                recorder.Sampling = options.RecordEvery > 0 && step % options.RecordEvery == 0;
+                recorder.Step = step;
+                var loss = options.Loss[model.forward(xb), yb];
+                float value = loss.item<float>();
+                run.StepLosses.Add(value);
+                if (!float.IsFinite(value))
+                {
+                    run.FirstNonFinite ??= NonFiniteTracer.Trace(model, namedParameters, xb, yb, options.Loss, step, epoch);
+                    if (options.StopOnNonFinite) { run.StopReason = $"the loss became {value} at step {step}"; break; }
+                    continue;
+                }
+                lossSum += value; lossCount++;
+
+                optimizer.zero_grad();
+                loss.backward();
+                if (recorder.Sampling) recorder.RecordGradients(namedParameters, step);
+                if (NonFiniteTracer.FirstNonFiniteGradient(namedParameters) is { } bad)
+                {
+                    run.FirstNonFinite ??= new NonFiniteEvent(step, epoch, $"gradient of {bad}", "the loss was finite but backpropagation overflowed");
+                    if (options.StopOnNonFinite) { run.StopReason = $"a gradient became non-finite at step {step}"; break; }
+                }
+                if (options.ClipGradNorm is double maxNorm) nn.utils.clip_grad_norm_(model.parameters(), maxNorm);
+                optimizer.step();
+            }
+            recorder.Sampling = false;
+
+            double trainLoss = lossCount > 0 ? lossSum / lossCount : double.NaN;
+            double? valLoss = valX is null ? null : Evaluate(model, valX, valY!, options.Loss);
+            run.Epochs.Add(new EpochRecord(epoch, trainLoss, valLoss, optimizer.LearningRate, epochClock.Elapsed.TotalSeconds));
+            progress.Report(run);
+            if (run.FirstNonFinite is not null && options.StopOnNonFinite) break;
+
+            double monitored = valLoss ?? trainLoss;
+            plateau?.step(monitored);
+            if (monitored < bestMonitored - (options.EarlyStopping?.MinDelta ?? 0))
+            {
+                bestMonitored = monitored; epochsSinceBest = 0; run.BestEpoch = epoch;
+                if (options.EarlyStopping is { RestoreBestWeights: true }) bestWeights = Snapshot(model);
+            }
+            else if (options.EarlyStopping is { } early && ++epochsSinceBest >= early.Patience)
+            {
+                run.StopReason = $"early stopping: no improvement for {early.Patience} epochs (best epoch {run.BestEpoch})";
+                break;
+            }
+        }
+
+        if (bestWeights is not null && options.EarlyStopping is { RestoreBestWeights: true })
+        {
+            model.load_state_dict(bestWeights);
+            if (run.StopReason.StartsWith("early")) run.StopReason += "; best weights restored";
+        }
+        recorder.Dispose();
+        model.eval();
+        run.Seconds = clock.Elapsed.TotalSeconds;
+        progress.Finish(run);
+        return run;
+    }
+
+    /// <summary>Mean loss over a data set, in eval mode without recording a graph.</summary>
+    public static double Evaluate(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, LossFunction loss, int batchSize = 1024)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        double sum = 0; long count = inputs.shape[0];
+        using (no_grad())
+            for (long start = 0; start < count; start += batchSize)
+            {
+                long len = Math.Min(batchSize, count - start);
+                sum += loss[model.forward(inputs.narrow(0, start, len)), targets.narrow(0, start, len)].item<float>() * (double)len;
+            }
+        model.train(wasTraining);
+        return sum / count;
+    }
+
+    static (Tensor x, Tensor y, Tensor? vx, Tensor? vy) SplitValidation(Tensor inputs, Tensor targets, TrainOptions options)
+    {
+        if (options.ValidationInputs is { } vx)
+            return (inputs, targets, vx, options.ValidationTargets ?? vx);
+        if (options.ValidationSplit <= 0) return (inputs, targets, null, null);
+        if (options.ValidationSplit >= 1) throw new ArgumentOutOfRangeException(nameof(options), options.ValidationSplit, "ValidationSplit must be in [0, 1)");
+        long n = inputs.shape[0], held = (long)Math.Round(n * options.ValidationSplit), kept = n - held;
+        if (held == 0 || kept == 0) throw new ArgumentException($"ValidationSplit {options.ValidationSplit} of {n} rows leaves an empty split");
+        return (inputs.narrow(0, 0, kept), targets.narrow(0, 0, kept), inputs.narrow(0, kept, held), targets.narrow(0, kept, held));
+    }
+
+    static Dictionary<string, Tensor> Snapshot(nn.Module model) => model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+
+    static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
+}
