@@ -89,7 +89,12 @@ public static partial class torch
         {
             var g = generator ?? default_generator;
             var s = Span;
-            for (int i = 0; i < s.Length; i++) s[i] = (float)(from + (to - from) * g.NextDouble());
+            float high = (float)to;
+            for (int i = 0; i < s.Length; i++)
+            {
+                float v = (float)(from + (to - from) * g.NextDouble());
+                s[i] = v < high ? v : MathF.BitDecrement(high); // rounding to float must not reach `to`: the interval is [from, to)
+            }
             return this;
         }
 
