@@ -1,0 +1,57 @@
+using AeNotebooks.Runner.Cli;
+using AeNotebooks.Runner.Execution;
+
+namespace AeNotebooks.Runner.Tests;
+
+/// <summary>
+/// One test per notebook in the repository's notebooks/ folder: it runs headless through the runner's API and
+/// fails with the failing cell's error. While notebooks/ has none, the sample fixture proves the path.
+/// Add outcome checks for a notebook to <see cref="Expectations"/> (they read the notebook's variables).
+/// </summary>
+public class NotebookTests
+{
+    const string Sample = "sample-runner-check.ipynb";
+
+    static readonly Dictionary<string, Action<NotebookRun>> Expectations = new(StringComparer.Ordinal)
+    {
+        [Sample] = run =>
+        {
+            Assert.InRange(run.Variable<double>("finalLoss"), 0, 1e-3);
+            Assert.Equal(200, run.Variable<int>("steps"));
+            Assert.Equal(200.0, run.Variable<double>("steps")); // numeric variables convert
+        },
+    };
+
+    public static IEnumerable<object[]> Notebooks()
+    {
+        var folder = Path.Combine(Fixtures.RepoRoot, "notebooks");
+        var found = Directory.Exists(folder) ? BatchRunner.Expand([folder], []) : [];
+        if (found.Count == 0)
+        {
+            yield return [Path.Combine("tests", "AeNotebooks.Runner.Tests", "Fixtures", Sample)];
+            yield break;
+        }
+        foreach (var f in found) yield return [Path.GetRelativePath(Fixtures.RepoRoot, f)];
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public async Task Notebook_runs_headless(string notebook)
+    {
+        var run = await new NotebookRunner().RunAsync(Path.Combine(Fixtures.RepoRoot, notebook));
+        run.EnsureSucceeded();
+        if (Expectations.TryGetValue(Path.GetFileName(notebook), out var expect)) expect(run);
+    }
+
+    [Fact]
+    public async Task The_sample_accepts_parameters_for_a_short_run()
+    {
+        var run = await new NotebookRunner(new RunnerOptions { Parameters = new Dictionary<string, string> { ["steps"] = "3" } })
+            .RunAsync(Fixtures.PathOf(Sample));
+        var error = run.FailedCell!.Error!;
+        Assert.Equal(5, error.CellNumber);
+        Assert.Contains("did not converge", error.Summary);
+        Assert.Equal(3, run.Variable<int>("steps"));
+        Assert.True(run.Variable<double>("finalLoss") > 1e-3);
+    }
+}
