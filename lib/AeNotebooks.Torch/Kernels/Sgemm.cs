@@ -46,8 +46,11 @@ internal static unsafe class Sgemm
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
-        CheckMatrix(nameof(c), c, cOffset, ldc, m, n);
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(c);
         if (m == 0 || n == 0) return;
+        CheckMatrix(nameof(c), c, cOffset, ldc, m, n);
         if (k == 0)
         {
             if (!accumulate)
@@ -70,7 +73,6 @@ internal static unsafe class Sgemm
     // Bounds are checked once here so the loops below can use raw pointers.
     static void CheckMatrix(string name, float[] x, int offset, int ld, int rows, int cols)
     {
-        ArgumentNullException.ThrowIfNull(x, name);
         if (offset < 0 || ld < cols || ld < 1)
             throw new ArgumentException($"{name}: offset {offset} / row stride {ld} invalid for {rows}×{cols}", name);
         if (rows > 0 && cols > 0 && offset + (long)(rows - 1) * ld + cols > x.Length)
@@ -467,6 +469,7 @@ internal static unsafe class Sgemm
     // ---- Micro-kernels. Each computes the full MR×NR tile acc = Σ_p a[p,:]ᵀ b[p,:] over the packed
     // slivers (p in order), then stores (overwrite) or adds it into the rows×cols part that is inside C.
 
+    [SkipLocalsInit]
     static void Tile(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, bool overwrite)
     {
         if (Fma.IsSupported && !PortableOnly)
@@ -476,9 +479,11 @@ internal static unsafe class Sgemm
                 KernelFma(kc, a, b, c, ldc, overwrite);
                 return;
             }
-            // Edge tile: same kernel into a scratch tile, then copy the part inside C.
+            // Edge tile: kernel into a scratch tile, then copy the part inside C. A sliver with at most 8
+            // real columns only needs the half-width kernel (each element's sum is the same either way).
             float* tmp = stackalloc float[MR * NR];
-            KernelFma(kc, a, b, tmp, NR, overwrite: true);
+            if (cols <= NR / 2) KernelFmaHalf(kc, a, b, tmp);
+            else KernelFma(kc, a, b, tmp, NR, overwrite: true);
             MergeEdge(tmp, c, ldc, rows, cols, overwrite);
         }
         else
@@ -533,6 +538,25 @@ internal static unsafe class Sgemm
         StoreRow(c, c30, c31, overwrite); c += ldc;
         StoreRow(c, c40, c41, overwrite); c += ldc;
         StoreRow(c, c50, c51, overwrite);
+    }
+
+    /// <summary>Left 6×8 half of <see cref="KernelFma"/> for narrow edge slivers; writes tile[r*NR + 0..7].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void KernelFmaHalf(int kc, float* a, float* b, float* tile)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        {
+            var b0 = Avx.LoadAlignedVector256(b);
+            c0 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a), b0, c0);
+            c1 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 1), b0, c1);
+            c2 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 2), b0, c2);
+            c3 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 3), b0, c3);
+            c4 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 4), b0, c4);
+            c5 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 5), b0, c5);
+        }
+        Avx.Store(tile, c0); Avx.Store(tile + NR, c1); Avx.Store(tile + 2 * NR, c2);
+        Avx.Store(tile + 3 * NR, c3); Avx.Store(tile + 4 * NR, c4); Avx.Store(tile + 5 * NR, c5);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

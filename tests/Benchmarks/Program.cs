@@ -1,0 +1,99 @@
+// Usage: dotnet run -c Release --project tests/Benchmarks -- [workload...] [--threads N] [--seconds S]
+// Prints one line per workload: "name<TAB>12.345 ms/step" (sgemm adds "<TAB>123.4 GFLOPS").
+// No workload names = all. An unknown name is an error (exit 2) so run.sh can report it as n/a.
+using System.Diagnostics;
+using System.Globalization;
+using AeNotebooks.Torch;
+using AeNotebooks.Torch.Kernels;
+
+namespace Benchmarks;
+
+/// <summary>One benchmark: the step to time and, if meaningful, the floating-point operations per step.</summary>
+sealed record Workload(Action Step, double FlopsPerStep = 0);
+
+static class Program
+{
+    /// <summary>Name → setup; the setup runs once, untimed, and returns the step to time.</summary>
+    static readonly Dictionary<string, Func<Workload>> Workloads = new()
+    {
+        ["sgemm_256"] = () => SquareSgemm(256),
+        ["sgemm_512"] = () => SquareSgemm(512),
+        ["sgemm_1024"] = () => SquareSgemm(1024),
+
+        // engine training steps, twins of torch_twin.py (EngineWorkloads.cs)
+        ["dense_ae_b128"] = EngineWorkloads.DenseAutoencoderB128,
+        ["tiny_ae_b3"] = EngineWorkloads.TinyAutoencoderB3,
+    };
+
+    static int Main(string[] args)
+    {
+        var names = new List<string>();
+        double seconds = 2.0;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--threads" when i + 1 < args.Length:
+                    torch.set_num_threads(int.Parse(args[++i], CultureInfo.InvariantCulture));
+                    break;
+                case "--seconds" when i + 1 < args.Length:
+                    seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case var a when a.StartsWith("--"):
+                    Console.Error.WriteLine($"unknown or incomplete option '{a}'");
+                    return 2;
+                default:
+                    names.Add(args[i]);
+                    break;
+            }
+        }
+        if (names.Count == 0) names.AddRange(Workloads.Keys);
+
+        var unknown = names.Where(n => !Workloads.ContainsKey(n)).ToList();
+        if (unknown.Count > 0)
+        {
+            Console.Error.WriteLine($"unknown workload(s): {string.Join(", ", unknown)}; known: {string.Join(", ", Workloads.Keys)}");
+            return 2;
+        }
+
+        foreach (var name in names)
+        {
+            var workload = Workloads[name]();
+            double ms = MeanStepMs(workload.Step, seconds);
+            string line = string.Create(CultureInfo.InvariantCulture, $"{name}\t{ms:F3} ms/step");
+            if (workload.FlopsPerStep > 0)
+                line += string.Create(CultureInfo.InvariantCulture, $"\t{workload.FlopsPerStep / (ms * 1e-3) / 1e9:F1} GFLOPS");
+            Console.WriteLine(line);
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// Warms up (at least 5 steps and 0.5 s, so the JIT has tiered up and pools are filled), then
+    /// repeats the step until at least <paramref name="seconds"/> have passed; returns the mean.
+    /// </summary>
+    static double MeanStepMs(Action step, double seconds)
+    {
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < 5 || sw.Elapsed.TotalSeconds < 0.5; i++) step();
+        int n = 0;
+        sw.Restart();
+        while (sw.Elapsed.TotalSeconds < seconds)
+        {
+            step();
+            n++;
+        }
+        return sw.Elapsed.TotalMilliseconds / n;
+    }
+
+    /// <summary>C = A·B for square n×n matrices, the twin of torch.mm.</summary>
+    static Workload SquareSgemm(int n)
+    {
+        var rng = new Random(0);
+        float[] a = new float[n * n], b = new float[n * n], c = new float[n * n];
+        for (int i = 0; i < a.Length; i++) a[i] = rng.NextSingle();
+        for (int i = 0; i < b.Length; i++) b[i] = rng.NextSingle();
+        return new Workload(() => Sgemm.Multiply(false, false, n, n, n, a, 0, n, b, 0, n, c, 0, n, accumulate: false),
+            FlopsPerStep: 2.0 * n * n * n);
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Times the engine (Program.cs) against its PyTorch twin (torch_twin.py), single- and two-threaded,
+# and prints a table. Workloads the C# side does not know yet show as n/a.
+#
+# Usage: tests/Benchmarks/run.sh [workload...]        (default: every workload torch_twin.py knows)
+# Env:   BENCH_SECONDS  timed seconds per workload and side (default 2)
+#        BENCH_THREADS  thread counts to run (default "1 2")
+#        PYTHON         interpreter with torch (default Debian's /usr/bin/python3)
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+python="${PYTHON:-/usr/bin/python3}"
+seconds="${BENCH_SECONDS:-2}"
+threads_list="${BENCH_THREADS:-1 2}"
+workloads=("$@")
+if [ ${#workloads[@]} -eq 0 ]; then
+  workloads=(sgemm_256 sgemm_512 sgemm_1024 dense_ae_b128 tiny_ae_b3 mnist_dae_b64 cifar_cae_b32)
+fi
+
+# Build once; then run the built dll directly (dotnet run would re-check the build every time).
+if ! build_log=$(dotnet build "$here/Benchmarks.csproj" -c Release -nologo -v q 2>&1); then
+  echo "$build_log" >&2
+  echo "build failed" >&2
+  exit 1
+fi
+dll="$here/bin/Release/net10.0/Benchmarks.dll"
+
+have_torch=1
+if ! "$python" -c "import torch" 2>/dev/null; then
+  echo "warning: $python cannot import torch; the torch columns will be n/a" >&2
+  have_torch=0
+fi
+
+notes="$(mktemp)"
+trap 'rm -f "$notes"' EXIT
+
+# A result line is "name<TAB>12.345 ms/step[<TAB>123.4 GFLOPS]"; print its ms or GFLOPS number, or n/a.
+field() { awk -F'\t' -v f="$2" 'NF >= f { split($f, a, " "); print a[1]; found = 1 } END { if (!found) print "n/a" }' <<<"$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+printf '%-14s %7s %11s %11s %8s %11s %11s\n' workload threads "ours ms" "torch ms" "ours/pt" "ours GF/s" "torch GF/s"
+for t in $threads_list; do
+  for w in "${workloads[@]}"; do
+    ours=$(dotnet "$dll" "$w" --threads "$t" --seconds "$seconds" 2>>"$notes") || ours=""
+    torch=""
+    if [ "$have_torch" = 1 ]; then
+      torch=$("$python" "$here/torch_twin.py" "$w" --threads "$t" --seconds "$seconds" 2>>"$notes") || torch=""
+    fi
+    ours_ms=$(field "$ours" 2); torch_ms=$(field "$torch" 2)
+    ours_gf=$(field "$ours" 3); torch_gf=$(field "$torch" 3)
+    case "$w" in sgemm_*) ;; *) ours_gf="-"; torch_gf="-" ;; esac
+    printf '%-14s %7s %11s %11s %8s %11s %11s\n' "$w" "$t" "$ours_ms" "$torch_ms" "$(ratio "$ours_ms" "$torch_ms")" "$ours_gf" "$torch_gf"
+  done
+done
+
+if [ -s "$notes" ]; then
+  echo
+  echo "notes (n/a causes):"
+  sort -u "$notes" | sed 's/^/  /'
+fi
