@@ -19,6 +19,26 @@ internal sealed class Node
 public static partial class torch
 {
     [ThreadStatic] static bool gradDisabled;
+    [ThreadStatic] static bool anomalyDetection;
+
+    public static class autograd
+    {
+        /// <summary>
+        /// Within this scope every op checks its output: the first op that turns finite inputs into a
+        /// NaN/±∞ throws an <see cref="AnomalyException"/> naming itself (slow; for diagnosis only).
+        /// </summary>
+        public static IDisposable detect_anomaly() => new AnomalyScope();
+
+        public static bool is_anomaly_enabled() => anomalyDetection;
+
+        sealed class AnomalyScope : IDisposable
+        {
+            readonly bool previous = anomalyDetection;
+            bool disposed;
+            public AnomalyScope() => anomalyDetection = true;
+            public void Dispose() { if (!disposed) { anomalyDetection = previous; disposed = true; } }
+        }
+    }
 
     /// <summary>True unless inside a no_grad() scope on this thread.</summary>
     public static bool is_grad_enabled() => !gradDisabled;
@@ -45,6 +65,7 @@ public static partial class torch
         /// </summary>
         internal static Tensor Record(Tensor output, string op, Tensor[] inputs, BackwardFn backward)
         {
+            if (anomalyDetection) CheckAnomaly(output, op, inputs);
             if (gradDisabled) return output;
             foreach (var input in inputs)
             {
@@ -59,7 +80,26 @@ public static partial class torch
         }
 
         internal static Tensor Record(Tensor output, string op, Tensor input, BackwardFn backward)
-            => gradDisabled || !input.requiresGrad ? output : Record(output, op, [input], backward);
+        {
+            if (anomalyDetection) CheckAnomaly(output, op, [input]);
+            return gradDisabled || !input.requiresGrad ? output : Record(output, op, [input], backward);
+        }
+
+        /// <summary>In anomaly mode: the first op whose output is NaN/±∞ while all its inputs are finite throws.</summary>
+        static void CheckAnomaly(Tensor output, string op, Tensor[] inputs)
+        {
+            int bad = CountNonFinite(output.ReadOnlySpan);
+            if (bad == 0) return;
+            foreach (var input in inputs) if (CountNonFinite(input.ReadOnlySpan) > 0) return; // it came in from upstream
+            throw new AnomalyException(op, bad, output.length, inputs);
+        }
+
+        internal static int CountNonFinite(ReadOnlySpan<float> values)
+        {
+            int bad = 0;
+            foreach (var v in values) if (!float.IsFinite(v)) bad++;
+            return bad;
+        }
 
         /// <summary>
         /// The buffer this tensor's gradient accumulates into during backward (zeros at first).
@@ -139,4 +179,31 @@ public static partial class torch
             return (order, hookedLeaves);
         }
     }
+}
+
+/// <summary>Thrown in anomaly mode by the first op that produced NaN/±∞ from finite inputs.</summary>
+public sealed class AnomalyException : ArithmeticException
+{
+    public string Op { get; }
+    public int NonFiniteCount { get; }
+    public IReadOnlyList<long[]> InputShapes { get; }
+    public IReadOnlyList<(float min, float max)> InputRanges { get; }
+
+    internal AnomalyException(string op, int bad, int total, torch.Tensor[] inputs)
+        : base(Describe(op, bad, total, inputs))
+    {
+        Op = op; NonFiniteCount = bad;
+        InputShapes = inputs.Select(i => i.shape).ToArray();
+        InputRanges = inputs.Select(Range).ToArray();
+    }
+
+    static (float min, float max) Range(torch.Tensor t)
+    {
+        var s = t.ReadOnlySpan;
+        return s.Length == 0 ? (float.NaN, float.NaN) : (System.Numerics.Tensors.TensorPrimitives.Min(s), System.Numerics.Tensors.TensorPrimitives.Max(s));
+    }
+
+    static string Describe(string op, int bad, int total, torch.Tensor[] inputs)
+        => $"op '{op}' produced {bad} non-finite value(s) of {total} from finite inputs " +
+           string.Join(", ", inputs.Select(i => { var (lo, hi) = Range(i); return $"{ShapeUtil.Format(i.dims)} in [{lo:G4}, {hi:G4}]"; }));
 }

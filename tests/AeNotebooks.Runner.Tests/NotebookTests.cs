@@ -20,6 +20,16 @@ public class NotebookTests
             Assert.Equal(200, run.Variable<int>("steps"));
             Assert.Equal(200.0, run.Variable<double>("steps")); // numeric variables convert
         },
+        ["03-why-not-zero-loss.ipynb"] = run =>
+        {
+            Assert.InRange(run.Variable<double>("linearFinal"), 0, 1e-5);
+            double floor = run.Variable<double>("floor"), bce = run.Variable<double>("bceFinal");
+            Assert.InRange(floor, 0.49, 0.51);
+            Assert.True(Math.Abs(bce - floor) <= 0.02 * floor, $"sigmoid + BCE ended at {bce}, not within 2% of the floor {floor}");
+            Assert.InRange(run.Variable<double>("coinFinal"), 0, 0.05);
+            double iid = run.Variable<double>("iidBottleneckLoss"), redundant = run.Variable<double>("redundantBottleneckLoss");
+            Assert.True(redundant * 100 <= iid, $"redundant-data bottleneck loss {redundant} is not 100× below the iid one {iid}");
+        },
     };
 
     public static IEnumerable<object[]> Notebooks()

@@ -95,6 +95,7 @@ public class TrainingTests
         var run = Trainer.Fit(model, null, data, new TrainOptions { Epochs = 1, BatchSize = 64, Progress = false });
         Assert.NotNull(run.FirstNonFinite);
         Assert.Equal("layer encoder.linear0 (Linear)", run.FirstNonFinite!.Where);
+        Assert.Equal("linear", run.FirstNonFinite.Op);
     }
 
     [Fact]
@@ -106,6 +107,7 @@ public class TrainingTests
         var run = Trainer.Fit(model, null, data, new TrainOptions { Epochs = 1, BatchSize = 64, Progress = false });
         Assert.StartsWith("the loss (MSE)", run.FirstNonFinite!.Where);
         Assert.Contains("targets in [", run.FirstNonFinite.Detail);
+        Assert.Equal("mse_loss", run.FirstNonFinite.Op);
     }
 
     [Fact]

@@ -18,33 +18,36 @@ internal static class NonFiniteTracer
             if (CountNonFinite(p) is var bad and > 0)
                 return new(step, epoch, $"parameter {name}", $"{bad} of {p.numel()} weights are NaN/Inf after the previous update (the update overflowed)");
 
-        // re-run the forward pass, stopping at the first layer whose output is not finite
-        string? firstLayer = null, detail = null;
+        // re-run forward and loss in anomaly mode: the engine throws at the first op that turns finite
+        // values into NaN/±∞; forward pre-hooks tell which layer was running at the time
+        string? runningLayer = null, runningKind = null;
         var handles = new List<IDisposable>();
         foreach (var (name, module) in model.named_modules())
         {
             if (module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
-            handles.Add(leaf.register_forward_hook((m, input, output) =>
-            {
-                if (firstLayer is null && CountNonFinite(output) is var bad and > 0)
-                {
-                    firstLayer = $"layer {name} ({m.name})";
-                    detail = $"{bad} of {output.numel()} outputs are NaN/Inf while its input is finite (input range [{Min(input):G4}, {Max(input):G4}])";
-                }
-                return output;
-            }));
+            handles.Add(leaf.register_forward_pre_hook((m, input) => { runningLayer = name; runningKind = m.name; return input; }));
+            handles.Add(leaf.register_forward_hook((m, input, output) => { runningLayer = null; return output; }));
         }
+        Tensor? output = null;
         try
         {
-            using (no_grad()) model.forward(inputs);
+            using (no_grad())
+            using (autograd.detect_anomaly())
+            {
+                output = model.forward(inputs);
+                _ = loss[output, targets];
+            }
+        }
+        catch (AnomalyException anomaly)
+        {
+            if (runningLayer is not null)
+                return new(step, epoch, $"layer {runningLayer} ({runningKind})", $"{anomaly.Message}", anomaly.Op);
+            var range = output is null ? "" : $" (outputs in [{Min(output):G4}, {Max(output):G4}], targets in [{Min(targets):G4}, {Max(targets):G4}])";
+            return new(step, epoch, $"the loss ({loss})", $"every layer's output is finite{range}; in the loss, {anomaly.Message}", anomaly.Op);
         }
         finally { foreach (var h in handles) h.Dispose(); }
-        if (firstLayer is not null) return new(step, epoch, firstLayer, detail!);
-        Tensor output;
-        using (no_grad()) output = model.forward(inputs);
-        return new(step, epoch, $"the loss ({loss})",
-            $"every layer's output is finite (outputs in [{Min(output):G4}, {Max(output):G4}], targets in [{Min(targets):G4}, {Max(targets):G4}]): " +
-            "the loss itself overflowed or took the log of 0 or of a negative number");
+        // nothing non-finite when re-run: the NaN depended on randomness (e.g. dropout) or on state that changed since
+        return new(step, epoch, "not reproducible", "re-running this batch gave finite values everywhere (a random layer such as dropout may have produced it)");
     }
 
     public static string? FirstNonFiniteGradient((string name, Parameter parameter)[] parameters)

@@ -23,6 +23,7 @@ public static class Trainer
 
         var (trainX, trainY, valX, valY) = SplitValidation(inputs, targets, options);
         var run = new TrainingRun(name ?? $"{options.Loss} · {options.Optimizer}", model, options);
+        run.Inputs = trainX; run.Targets = trainY; // for Doctor.Examine(run)
         manual_seed(options.Seed); // dropout and anything else drawing from the default generator
         var order = new Generator(options.Seed);
         var optimizer = options.Optimizer.Create(model.parameters());

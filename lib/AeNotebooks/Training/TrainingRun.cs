@@ -12,10 +12,10 @@ public sealed record ActivationSample(int Step, double Mean, double Std, double 
 
 public sealed record GradientSample(int Step, double Norm);
 
-/// <summary>Where the first NaN or ±∞ appeared.</summary>
-public sealed record NonFiniteEvent(int Step, int Epoch, string Where, string Detail)
+/// <summary>Where the first NaN or ±∞ appeared: the step, the layer (or data, parameter, loss) and the engine op.</summary>
+public sealed record NonFiniteEvent(int Step, int Epoch, string Where, string Detail, string? Op = null)
 {
-    public override string ToString() => $"step {Step} (epoch {Epoch}): {Where} — {Detail}";
+    public override string ToString() => $"step {Step} (epoch {Epoch}): {Where}{(Op is null ? "" : $", op '{Op}'")} — {Detail}";
 }
 
 /// <summary>What happened while training: losses, timings, per-layer statistics, and why it stopped.</summary>
@@ -29,9 +29,14 @@ public sealed class TrainingRun : IRenderable
     public List<float> StepLosses { get; } = new();
     /// <summary>Per parameter tensor (dotted name): gradient L2 norm at sampled steps.</summary>
     public Dictionary<string, List<GradientSample>> GradientNorms { get; } = new();
+    /// <summary>Per parameter tensor: its own L2 norm at the same sampled steps (before that step's update), so ‖g‖/‖W‖ is exact.</summary>
+    public Dictionary<string, List<GradientSample>> WeightNorms { get; } = new();
     /// <summary>Per leaf layer (dotted name): output statistics at sampled steps.</summary>
     public Dictionary<string, List<ActivationSample>> Activations { get; } = new();
     public NonFiniteEvent? FirstNonFinite { get; internal set; }
+    /// <summary>The training split the run was fitted on (references, not copies): inputs as passed (the targets for x = y) and targets. Doctor.Examine(run) reads them.</summary>
+    public Tensor? Inputs { get; internal set; }
+    public Tensor? Targets { get; internal set; }
     public string StopReason { get; internal set; } = "finished all epochs";
     public int? BestEpoch { get; internal set; }
     public double Seconds { get; internal set; }
