@@ -71,6 +71,6 @@ public sealed class TrainingRun : IRenderable
     }
 
     public string ToText() => Summary().ToText();
-    public string ToHtml() => Summary().ToHtml();
+    public string ToHtml() => Summary().ToHtml() + Plots.Loss(this).ToHtml();
     public override string ToString() => ToText();
 }

@@ -1,0 +1,427 @@
+using AeNotebooks.Plotting;
+
+namespace AeNotebooks;
+
+public static partial class Plots
+{
+    /// <summary>
+    /// Loss against training step: every mini-batch's loss (faint), its smoothed trend (solid), the validation loss
+    /// at the end of each epoch (dashed), epoch boundaries (dotted), and a red ✕ at every step whose loss was NaN or
+    /// ±∞, with a line at the first one. Log y by default: losses shrink by orders of magnitude.
+    /// </summary>
+    public static Figure Loss(TrainingRun run, bool logY = true)
+    {
+        var f = NewFigure($"{run.Name}: loss", LossSubtitle(run));
+        var range = LossRange([run], logY);
+        AddLossTraces(f, run, 0, range, logY, legend: true);
+        Style(f.Layout.XAxis(), "training step (mini-batch)");
+        Style(f.Layout.YAxis(), $"{run.Options.Loss} loss" + (logY ? " (log scale)" : ""), logY).Range = range;
+        if (run.Steps == 0) f.Layout.Annotate(new Annotation { Text = "no training steps were run", X = 0.5, Y = 0.5, Font = new Font { Color = Palette.MutedText } });
+        Finish(f);
+        f.Notes.Add(LossSubtitle(run));
+        return f;
+    }
+
+    /// <summary>
+    /// Several runs in one chart, by epoch (their step counts may differ): one colour per run, training loss solid,
+    /// validation loss dashed, a ✕ where a run hit NaN.
+    /// </summary>
+    public static Figure Loss(params TrainingRun[] runs) => runs.Length == 1 ? Loss(runs[0]) : Loss((IEnumerable<TrainingRun>)runs);
+
+    public static Figure Loss(IEnumerable<TrainingRun> runs, bool logY = true)
+    {
+        var list = runs.ToList();
+        if (list.Count == 0) throw new ArgumentException("Plots.Loss: no runs given");
+        var f = NewFigure("loss by epoch: " + string.Join(" vs ", list.Select(r => r.Name)), "solid: training loss · dashed: validation loss");
+        var values = list.SelectMany(r => r.Epochs.SelectMany(e => new[] { e.TrainLoss, e.ValidationLoss ?? double.NaN }));
+        bool anyNan = list.Any(r => r.FirstNonFinite is not null);
+        var range = YRange(values, logY, anyNan ? 0.08 : 0);
+        for (int i = 0; i < list.Count; i++)
+        {
+            var run = list[i];
+            var color = Palette.Category(i);
+            var epochs = run.Epochs.Select(e => (double)e.Epoch).ToArray();
+            var name = Html(run.Name);
+            f.Add(new Scatter
+            {
+                Name = $"{name} · train", LegendGroup = name, Mode = "lines+markers", X = epochs, Y = run.Epochs.Select(e => e.TrainLoss).ToArray(),
+                Line = new Line { Color = color, Width = 2.4 }, Marker = new Marker { Size = 6, Color = color },
+                HoverTemplate = $"{name}<br>epoch %{{x}}<br>training loss %{{y:.4g}}<extra></extra>",
+            });
+            if (run.Epochs.Any(e => e.ValidationLoss is not null))
+                f.Add(new Scatter
+                {
+                    Name = $"{name} · validation", LegendGroup = name, Mode = "lines+markers", X = epochs,
+                    Y = run.Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray(),
+                    Line = new Line { Color = color, Width = 2, Dash = "dash" }, Marker = new Marker { Size = 6, Color = color, Symbol = "diamond" },
+                    HoverTemplate = $"{name}<br>epoch %{{x}}<br>validation loss %{{y:.4g}}<extra></extra>",
+                });
+            if (run.FirstNonFinite is { } bad)
+                f.Add(NanMarkers($"{name} · NaN", [bad.Epoch], [TopOf(range, logY)], [$"{name}: first NaN/∞ at step {bad.Step} (epoch {bad.Epoch}) in {bad.Where}"], "x", "y", showLegend: true));
+        }
+        var epochAxis = Style(f.Layout.XAxis(), "epoch");
+        if (list.Max(r => r.Epochs.Count) <= 12) epochAxis.DTick = 1;
+        Style(f.Layout.YAxis(), $"loss ({string.Join(", ", list.Select(r => r.Options.Loss.ToString()).Distinct())})" + (logY ? " (log scale)" : ""), logY).Range = range;
+        Finish(f);
+        foreach (var r in list) f.Notes.Add($"{r.Name}: {LossSubtitle(r)}");
+        return f;
+    }
+
+    /// <summary>Runs side by side, one panel each, on the same loss scale: the broken run next to the fixed one.</summary>
+    public static Figure Compare(params TrainingRun[] runs) => Compare((IEnumerable<TrainingRun>)runs);
+
+    /// <param name="sharedY">
+    /// One loss scale for all panels (default), so levels compare directly; false gives each panel its own range,
+    /// which keeps a healthy run readable next to one that exploded.
+    /// </param>
+    public static Figure Compare(IEnumerable<TrainingRun> runs, bool logY = true, bool sharedY = true)
+    {
+        var list = runs.ToList();
+        if (list.Count == 0) throw new ArgumentException("Plots.Compare: no runs given");
+        int cols = Math.Min(list.Count, 3), rows = (list.Count + cols - 1) / cols;
+        var f = NewFigure("loss: " + string.Join(" vs ", list.Select(r => r.Name)),
+            $"each panel one run{(sharedY ? ", same loss scale" : "")} · faint: each batch · solid: smoothed · dashed: validation",
+            width: 110 + 300 * cols + 170, height: 120 + 290 * rows);
+        var range = LossRange(list, logY);
+        var domains = Grid(list.Count, cols, hgap: 0.05, vgap: 0.2);
+        for (int i = 0; i < list.Count; i++)
+        {
+            var (xid, yid) = AxisIds(i);
+            var (x0, x1, y0, y1) = domains[i];
+            var panelRange = sharedY ? range : LossRange([list[i]], logY);
+            AddLossTraces(f, list[i], i, panelRange, logY, legend: i == 0);
+            var xa = Style(f.Layout.XAxis(i + 1), i >= list.Count - cols ? "training step" : "");
+            xa.Domain = [x0, x1];
+            xa.Anchor = yid;
+            var ya = Style(f.Layout.YAxis(i + 1), i % cols == 0 ? $"{list[i].Options.Loss} loss" + (logY ? " (log)" : "") : "", logY);
+            ya.Domain = [y0, y1];
+            ya.Anchor = xid;
+            ya.Range = panelRange;
+            if (i > 0 && sharedY) ya.Matches = "y";
+            if (i % cols != 0 && sharedY) ya.ShowTickLabels = false;
+            if (xa.Title!.Text == "") xa.Title = null;
+            if (ya.Title!.Text == "") ya.Title = null;
+            f.Layout.Annotate(PanelTitle($"<b>{Html(list[i].Name)}</b><br>{Html(PanelSummary(list[i]))}", x0, x1, y1 + 0.01));
+        }
+        f.Layout.Margin!.T = 116;
+        Finish(f);
+        foreach (var r in list) f.Notes.Add($"{r.Name}: {LossSubtitle(r)}");
+        return f;
+    }
+
+    static string LossSubtitle(TrainingRun run)
+    {
+        var parts = new List<string>();
+        if (run.Epochs.Count > 0) parts.Add($"final train {F(run.FinalTrainLoss)}");
+        if (run.FinalValidationLoss is double v) parts.Add($"validation {F(v)}");
+        parts.Add($"{run.Epochs.Count} epoch{(run.Epochs.Count == 1 ? "" : "s")}, {run.Steps} steps");
+        if (run.FirstNonFinite is { } bad) parts.Add($"NaN/∞ at step {bad.Step}");
+        return string.Join(" · ", parts);
+    }
+
+    static string PanelSummary(TrainingRun run) =>
+        run.FirstNonFinite is { } bad ? $"NaN/∞ at step {bad.Step} (epoch {bad.Epoch})"
+        : run.Epochs.Count == 0 ? "no epochs"
+        : $"final {F(run.FinalTrainLoss)}" + (run.FinalValidationLoss is double v ? $" · validation {F(v)}" : "");
+
+    static double[] LossRange(IReadOnlyList<TrainingRun> runs, bool logY)
+    {
+        var values = runs.SelectMany(r => r.StepLosses.Select(x => (double)x).Concat(r.Epochs.Select(e => e.ValidationLoss ?? double.NaN)));
+        bool anyNan = runs.Any(r => r.StepLosses.Any(x => !float.IsFinite(x)));
+        return YRange(values, logY, anyNan ? 0.08 : 0.02);
+    }
+
+    /// <summary>
+    /// The number of steps per epoch: from the training split's size and the batch size when the run keeps its data;
+    /// else exact when every recorded epoch ran in full, and estimated from where the NaN fell when the run stopped
+    /// part way through an epoch.
+    /// </summary>
+    internal static double StepsPerEpoch(TrainingRun run)
+    {
+        if (run.Targets is { } data && run.Options.BatchSize > 0 && data.shape.Length > 0 && data.shape[0] > 0)
+            return Math.Ceiling(data.shape[0] / (double)run.Options.BatchSize);
+        int epochs = run.Epochs.Count, steps = run.Steps;
+        if (epochs == 0) return Math.Max(1, steps);
+        bool partialLast = run.FirstNonFinite is { } bad && run.Options.StopOnNonFinite && bad.Epoch == epochs && steps == bad.Step + 1;
+        if (!partialLast) return Math.Max(1.0, (double)steps / epochs);
+        int complete = epochs - 1;
+        if (complete == 0) return Math.Max(1, steps);
+        // the NaN step lies in [complete·spe, (complete+1)·spe); take the middle
+        return Math.Max(1.0, Math.Floor(run.FirstNonFinite!.Step / (complete + 0.5)));
+    }
+
+    static void AddLossTraces(Figure f, TrainingRun run, int panel, double[] range, bool logY, bool legend)
+    {
+        var (xid, yid) = AxisIds(panel);
+        int n = run.Steps;
+        if (n == 0) return;
+        var raw = run.StepLosses.Select(v => (double)v).ToArray();
+        var (xs, ys) = Decimate(raw, 2500);
+        f.Add(new Scatter
+        {
+            Name = "train (each batch)", LegendGroup = "batch", ShowLegend = legend, XAxis = xid, YAxis = yid, Mode = "lines", X = xs, Y = ys,
+            Line = new Line { Color = Palette.Train, Width = 1 }, Opacity = 0.35,
+            HoverTemplate = "step %{x}<br>batch loss %{y:.4g}<extra></extra>",
+        });
+        var smooth = Smooth(raw, SmoothingWindow(n));
+        var (sx, sy) = Subsample(smooth, 1500);
+        f.Add(new Scatter
+        {
+            Name = "train (smoothed)", LegendGroup = "smooth", ShowLegend = legend, XAxis = xid, YAxis = yid, Mode = "lines", X = sx, Y = sy,
+            Line = new Line { Color = Palette.Train, Width = 2.5 },
+            HoverTemplate = "step %{x}<br>smoothed loss %{y:.4g}<extra></extra>",
+        });
+
+        double spe = StepsPerEpoch(run);
+        var ends = run.Epochs.Select(e => Math.Min(n - 1, Math.Round(e.Epoch * spe) - 1)).ToArray();
+        if (run.Epochs.Count > 0) ends[^1] = n - 1;
+        if (run.Epochs.Any(e => e.ValidationLoss is not null))
+            f.Add(new Scatter
+            {
+                Name = "validation (end of epoch)", LegendGroup = "validation", ShowLegend = legend, XAxis = xid, YAxis = yid, Mode = "lines+markers",
+                X = ends, Y = run.Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray(),
+                Text = run.Epochs.Select(e => $"epoch {e.Epoch}").ToArray(),
+                Line = new Line { Color = Palette.Validation, Width = 2.2, Dash = "dash" }, Marker = new Marker { Size = 7, Color = Palette.Validation, Symbol = "diamond" },
+                HoverTemplate = "%{text}<br>validation loss %{y:.4g}<extra></extra>",
+            });
+        if (run.Epochs.Count is > 1 and <= 40)
+            for (int e = 1; e < run.Epochs.Count; e++)
+                f.Layout.AddShape(new Shape
+                {
+                    XRef = xid, YRef = yid + " domain", X0 = ends[e - 1] + 0.5, X1 = ends[e - 1] + 0.5, Y0 = 0, Y1 = 1,
+                    Line = new Line { Color = "#C9D1D9", Width = 1, Dash = "dot" }, Layer = "below",
+                });
+
+        var bad = Enumerable.Range(0, n).Where(i => !float.IsFinite(run.StepLosses[i])).ToList();
+        if (bad.Count > 0)
+        {
+            double top = TopOf(range, logY);
+            f.Add(NanMarkers("NaN/∞ loss", bad.Select(i => (double)i).ToArray(), bad.Select(_ => top).ToArray(),
+                bad.Select(i => $"step {i}: the loss was {run.StepLosses[i]}").ToArray(), xid, yid, legend));
+        }
+        if (run.FirstNonFinite is { } first)
+        {
+            f.Layout.AddShape(new Shape
+            {
+                XRef = xid, YRef = yid + " domain", X0 = first.Step, X1 = first.Step, Y0 = 0, Y1 = 1,
+                Line = new Line { Color = Palette.Problem, Width = 1.5, Dash = "dash" },
+            });
+            bool rightHalf = first.Step > 0.6 * Math.Max(1, n - 1);
+            f.Layout.Annotate(new Annotation
+            {
+                Text = $"first NaN/∞: step {first.Step}<br>{Html(Shorten(first.Where, 34))}", X = first.Step, Y = 0.86, XRef = xid, YRef = yid + " domain",
+                XAnchor = rightHalf ? "right" : "left", YAnchor = "top", Font = new Font { Size = 11, Color = Palette.Problem }, BgColor = "rgba(255,255,255,0.85)",
+            });
+        }
+    }
+
+    static string Shorten(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+
+    internal static Scatter NanMarkers(string name, double[] x, double[] y, string[] text, string xid, string yid, bool showLegend) => new()
+    {
+        Name = name, LegendGroup = "nan", ShowLegend = showLegend, XAxis = xid, YAxis = yid, Mode = "markers", X = x, Y = y, Text = text,
+        Marker = new Marker { Symbol = "x", Size = 11, Color = Palette.Problem },
+        HoverTemplate = "%{text}<extra></extra>",
+    };
+
+    /// <summary>
+    /// At most about <paramref name="max"/> points: consecutive values are bucketed and each bucket keeps its first,
+    /// lowest and highest values (and every NaN), so spikes and gaps survive.
+    /// </summary>
+    internal static (double[] X, double[] Y) Decimate(double[] values, int max)
+    {
+        if (values.Length <= max) return (Enumerable.Range(0, values.Length).Select(i => (double)i).ToArray(), values);
+        int size = (int)Math.Ceiling(values.Length / (max / 3.0));
+        var xs = new List<double>();
+        var ys = new List<double>();
+        for (int start = 0; start < values.Length; start += size)
+        {
+            int end = Math.Min(values.Length, start + size);
+            var keep = new SortedSet<int> { start };
+            int lo = -1, hi = -1;
+            for (int i = start; i < end; i++)
+            {
+                if (!double.IsFinite(values[i])) { keep.Add(i); continue; }
+                if (lo < 0 || values[i] < values[lo]) lo = i;
+                if (hi < 0 || values[i] > values[hi]) hi = i;
+            }
+            if (lo >= 0) keep.Add(lo);
+            if (hi >= 0) keep.Add(hi);
+            foreach (var i in keep) { xs.Add(i); ys.Add(values[i]); }
+        }
+        return (xs.ToArray(), ys.ToArray());
+    }
+
+    /// <summary>Every k-th point (and the last), for smooth curves.</summary>
+    internal static (double[] X, double[] Y) Subsample(double[] values, int max)
+    {
+        int k = Math.Max(1, (int)Math.Ceiling(values.Length / (double)max));
+        var idx = Enumerable.Range(0, values.Length).Where(i => i % k == 0 || i == values.Length - 1).ToArray();
+        return (idx.Select(i => (double)i).ToArray(), idx.Select(i => values[i]).ToArray());
+    }
+
+    /// <summary>
+    /// The L2 norm of each parameter's gradient over training, log scale. Colour follows depth (first layer dark,
+    /// last layer green), weights solid, biases dotted: vanishing gradients show as a fan that darkens toward the
+    /// input, exploding ones as lines climbing off the top.
+    /// </summary>
+    public static Figure GradientNorms(TrainingRun run, bool logY = true, bool includeBiases = true)
+    {
+        var f = NewFigure($"{run.Name}: gradient norm per parameter", "‖∂loss/∂θ‖₂ of each weight and bias tensor, sampled every few steps");
+        var names = run.GradientNorms.Keys.Where(k => includeBiases || !k.EndsWith("bias", StringComparison.Ordinal)).ToList();
+        var layers = names.Select(LayerOf).Distinct().ToList();
+        var all = names.SelectMany(k => run.GradientNorms[k].Select(s => s.Norm)).ToList();
+        bool anyBad = all.Any(v => !double.IsFinite(v));
+        var range = YRange(all, logY, anyBad ? 0.08 : 0.02);
+        var badX = new List<double>();
+        var badText = new List<string>();
+        foreach (var name in names)
+        {
+            var samples = run.GradientNorms[name];
+            int depth = layers.IndexOf(LayerOf(name));
+            bool bias = name.EndsWith("bias", StringComparison.Ordinal);
+            f.Add(new Scatter
+            {
+                Name = Html(name), Mode = "lines", X = samples.Select(s => (double)s.Step).ToArray(), Y = samples.Select(s => s.Norm).ToArray(),
+                Line = new Line { Color = Palette.Depth(depth, layers.Count), Width = bias ? 1.6 : 2.2, Dash = bias ? "dot" : null },
+                HoverTemplate = $"{Html(name)}<br>step %{{x}}<br>gradient norm %{{y:.3g}}<extra></extra>",
+            });
+            foreach (var s in samples.Where(s => !double.IsFinite(s.Norm)))
+            {
+                badX.Add(s.Step);
+                badText.Add($"{name}: gradient norm {s.Norm} at step {s.Step}");
+            }
+        }
+        if (badX.Count > 0)
+            f.Add(NanMarkers("NaN/∞ gradient", badX.ToArray(), badX.Select(_ => TopOf(range, logY)).ToArray(), badText.ToArray(), "x", "y", true));
+        Style(f.Layout.XAxis(), "training step (mini-batch)");
+        Style(f.Layout.YAxis(), "gradient L2 norm" + (logY ? " (log scale)" : ""), logY).Range = range;
+        if (names.Count == 0)
+            f.Layout.Annotate(new Annotation { Text = "no gradient norms were recorded (TrainOptions.RecordEvery = 0?)", X = 0.5, Y = 0.5, Font = new Font { Color = Palette.MutedText } });
+        f.Layout.ShowLegend = names.Count > 0;
+        Finish(f);
+        foreach (var name in names)
+        {
+            var finite = run.GradientNorms[name].Where(s => double.IsFinite(s.Norm)).ToList();
+            if (finite.Count > 0) f.Notes.Add($"{name}: first {F(finite[0].Norm)}, last {F(finite[^1].Norm)}");
+        }
+        return f;
+    }
+
+    /// <summary>"encoder.0.weight" → "encoder.0".</summary>
+    static string LayerOf(string parameter) => parameter.LastIndexOf('.') is var i and > 0 ? parameter[..i] : parameter;
+
+    /// <summary>Layer name → layer kind ("ReLU", "Linear"), from the run's model.</summary>
+    static Dictionary<string, string> LayerKinds(TrainingRun run) =>
+        run.Model.named_modules().GroupBy(m => m.name).ToDictionary(g => g.Key, g => g.First().module.name);
+
+    /// <summary>
+    /// Each layer's output over training, in three panels: mean, standard deviation, and the share of outputs that
+    /// are exactly zero (dead ReLUs) or saturated (sigmoid/tanh at their bounds). As fastai's ActivationStats.
+    /// </summary>
+    public static Figure ActivationStats(TrainingRun run)
+    {
+        var layers = run.Activations.Where(kv => kv.Value.Count > 0).Select(kv => kv.Key).ToList();
+        var kinds = LayerKinds(run);
+        var f = NewFigure($"{run.Name}: activations per layer", "each layer's output on the training batch, sampled every few steps", width: 1060, height: 400);
+        var panels = new (string Title, string Axis, Func<ActivationSample, double> Value)[]
+        {
+            ("mean", "mean of outputs", s => s.Mean),
+            ("standard deviation", "std of outputs", s => s.Std),
+            ("dead or saturated", "% of outputs zero or saturated", s => 100 * (s.FractionZero + s.FractionSaturated)),
+        };
+        var domains = Grid(3, 3, hgap: 0.12);
+        for (int p = 0; p < panels.Length; p++)
+        {
+            var (xid, yid) = AxisIds(p);
+            for (int i = 0; i < layers.Count; i++)
+            {
+                var samples = run.Activations[layers[i]];
+                var label = kinds.TryGetValue(layers[i], out var kind) ? $"{layers[i]} ({kind})" : layers[i];
+                f.Add(new Scatter
+                {
+                    Name = Html(label), LegendGroup = layers[i], ShowLegend = p == 0, XAxis = xid, YAxis = yid, Mode = "lines",
+                    X = samples.Select(s => (double)s.Step).ToArray(), Y = samples.Select(panels[p].Value).ToArray(),
+                    Line = new Line { Color = Palette.Depth(i, layers.Count), Width = 2 },
+                    HoverTemplate = $"{Html(label)}<br>step %{{x}}<br>{panels[p].Title} %{{y:.3g}}<extra></extra>",
+                });
+            }
+            var (x0, x1, y0, y1) = domains[p];
+            var xa = Style(f.Layout.XAxis(p + 1), "training step");
+            xa.Domain = [x0, x1];
+            xa.Anchor = yid;
+            var ya = Style(f.Layout.YAxis(p + 1), panels[p].Axis);
+            ya.Domain = [y0, y1];
+            ya.Anchor = xid;
+            if (p == 2) ya.Range = [-3, 103];
+            f.Layout.Annotate(PanelTitle($"<b>{panels[p].Title}</b>", x0, x1, y1 + 0.02));
+        }
+        f.Layout.Margin!.T = 100;
+        f.Layout.ShowLegend = layers.Count > 0;
+        Finish(f);
+        if (layers.Count == 0)
+            f.Layout.Annotate(new Annotation { Text = "no activations were recorded (TrainOptions.RecordEvery = 0?)", X = 0.5, Y = 0.5, Font = new Font { Color = Palette.MutedText } });
+        return f;
+    }
+
+    /// <summary>
+    /// fastai's "colourful dimension": for each layer, a heatmap of the histogram of its outputs over training
+    /// (time left to right, value bottom to top, colour = log(1 + count)). A healthy layer is a smooth band; a
+    /// collapse shows as everything piling into the bottom bin (dead ReLUs) or the edges (saturated sigmoids).
+    /// </summary>
+    public static Figure ActivationHistograms(TrainingRun run, params string[] layers)
+    {
+        var kinds = LayerKinds(run);
+        var chosen = (layers.Length > 0 ? layers.Where(run.Activations.ContainsKey) : run.Activations.Keys)
+            .Where(l => run.Activations[l].Count > 0 && run.Activations[l][0].Histogram.Length > 0).ToList();
+        int cols = chosen.Count <= 1 ? 1 : 2, rows = Math.Max(1, (chosen.Count + cols - 1) / cols);
+        // panels 150 px high with 64 px between rows for the tick labels and the next panel's title
+        const double panelPx = 150, gapPx = 64, top = 100, bottom = 58;
+        double plotPx = rows * panelPx + (rows - 1) * gapPx;
+        var f = NewFigure($"{run.Name}: activation histograms over training", "colour = log(1 + count) of a layer's outputs in each value bin, time left to right",
+            width: cols == 1 ? 720 : 980, height: top + bottom + plotPx);
+        var domains = Grid(Math.Max(1, chosen.Count), cols, hgap: 0.12, vgap: gapPx / plotPx);
+        double zmax = chosen.SelectMany(l => run.Activations[l].SelectMany(s => s.Histogram)).DefaultIfEmpty(0).Max(c => Math.Log(1 + c));
+        for (int i = 0; i < chosen.Count; i++)
+        {
+            var samples = run.Activations[chosen[i]];
+            var (xid, yid) = AxisIds(i);
+            int bins = samples[0].Histogram.Length;
+            double lo = samples[0].HistogramLow, hi = samples[0].HistogramHigh, width = (hi - lo) / bins;
+            var z = new double[bins][];
+            for (int b = 0; b < bins; b++)
+                z[b] = samples.Select(s => b < s.Histogram.Length ? Math.Log(1 + s.Histogram[b]) : double.NaN).ToArray();
+            var label = kinds.TryGetValue(chosen[i], out var kind) ? $"{chosen[i]} ({kind})" : chosen[i];
+            f.Add(new Heatmap
+            {
+                Name = Html(label), XAxis = xid, YAxis = yid, X = samples.Select(s => (double)s.Step).ToArray(),
+                Y = Enumerable.Range(0, bins).Select(b => lo + (b + 0.5) * width).ToArray(), Z = z,
+                ColorScale = Palette.Viridis, ZMin = 0, ZMax = Math.Max(zmax, 1e-9), ShowScale = i == 0,
+                ColorBar = i == 0 ? new ColorBar { Title = new ColorBarTitle { Text = "log(1 + count)", Side = "right" }, Thickness = 14, Len = 1, Y = 0.5, YAnchor = "middle" } : null,
+                HoverTemplate = $"{Html(label)}<br>step %{{x}}<br>value ≈ %{{y:.3g}}<br>log(1+count) %{{z:.2f}}<extra></extra>",
+            });
+            var (x0, x1, y0, y1) = domains[i];
+            var xa = Style(f.Layout.XAxis(i + 1), i >= chosen.Count - cols ? "training step" : "");
+            xa.Domain = [x0, x1];
+            xa.Anchor = yid;
+            xa.ShowGrid = false;
+            if (xa.Title!.Text == "") xa.Title = null;
+            var ya = Style(f.Layout.YAxis(i + 1), "output value");
+            ya.Domain = [y0, y1];
+            ya.Anchor = xid;
+            ya.ShowGrid = false;
+            f.Layout.Annotate(PanelTitle($"<b>{Html(label)}</b>", x0, x1, y1 + 0.01));
+        }
+        f.Layout.Margin!.T = top;
+        f.Layout.ShowLegend = false;
+        if (chosen.Count == 0)
+        {
+            Style(f.Layout.XAxis(), "training step");
+            Style(f.Layout.YAxis(), "output value");
+            f.Layout.Annotate(new Annotation { Text = "no activation histograms were recorded (TrainOptions.RecordEvery = 0?)", X = 0.5, Y = 0.5, Font = new Font { Color = Palette.MutedText } });
+        }
+        Finish(f);
+        f.Layout.Margin.R = 96; // the colour bar
+        return f;
+    }
+}
