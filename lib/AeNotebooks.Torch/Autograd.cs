@@ -134,8 +134,10 @@ public static partial class torch
                         var g = t.gradBuffer;
                         t.gradBuffer = null; // non-leaf gradients are not retained
                         if (g == null) continue;
+                        bool hooked = t.HasGradHooks; // a hook may keep the buffer it was shown
                         g = t.ApplyGradHooks(g);
                         t.node!.Backward(g);
+                        if (!hooked) Kernels.GradientPool.Return(g);
                     }
                 }
             }

@@ -30,6 +30,22 @@ public class NotebookTests
             double iid = run.Variable<double>("iidBottleneckLoss"), redundant = run.Variable<double>("redundantBottleneckLoss");
             Assert.True(redundant * 100 <= iid, $"redundant-data bottleneck loss {redundant} is not 100× below the iid one {iid}");
         },
+        ["05-nan-validation-loss.ipynb"] = run =>
+        {
+            // roads A–D: NaN in the data, overflow with an unbounded output, log in a loss, 0/0 in preprocessing
+            var steps = run.Variable<int[]>("roadSteps");
+            var places = run.Variable<string[]>("roadPlaces");
+            var ops = run.Variable<string[]>("roadOps");
+            Assert.All(steps, s => Assert.True(s >= 0, "every road must produce a non-finite loss"));
+            Assert.Equal("the input batch", places[0]);
+            Assert.StartsWith("layer ", places[1]);
+            Assert.Equal("linear", ops[1]);
+            Assert.StartsWith("the loss", places[2]);
+            Assert.Equal("log", ops[2]);
+            Assert.Equal(("the input batch", 0), (places[3], steps[3]));
+            Assert.True(run.Variable<bool>("fixesFinite"), "every fix must keep training and validation losses finite for the whole run");
+            Assert.Equal(run.Variable<double>("bestValidation"), run.Variable<double>("restoredValidation"), 6);
+        },
     };
 
     public static IEnumerable<object[]> Notebooks()

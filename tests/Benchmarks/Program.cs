@@ -1,5 +1,7 @@
-// Usage: dotnet run -c Release --project tests/Benchmarks -- [workload...] [--threads N] [--seconds S]
-// Prints one line per workload: "name<TAB>12.345 ms/step" (sgemm adds "<TAB>123.4 GFLOPS").
+// Usage: dotnet run -c Release --project tests/Benchmarks -- [workload...] [--threads N] [--seconds S] [--memory STEPS] [--profile]
+// Prints one line per workload: "name<TAB>12.345 ms/step" (workloads with a flop count add "<TAB>123.4 GFLOPS").
+// --memory STEPS: instead of timing, trains STEPS steps and prints "name<TAB>peak 123.4 MB<TAB>baseline 45.6 MB<TAB>..."
+// (peak working set of the process, and what it was before the model was built). --profile: per-layer times.
 // No workload names = all. An unknown name is an error (exit 2) so run.sh can report it as n/a.
 using System.Diagnostics;
 using System.Globalization;
@@ -9,7 +11,12 @@ using AeNotebooks.Torch.Kernels;
 namespace Benchmarks;
 
 /// <summary>One benchmark: the step to time and, if meaningful, the floating-point operations per step.</summary>
-sealed record Workload(Action Step, double FlopsPerStep = 0);
+sealed record Workload(Action Step, double FlopsPerStep = 0)
+{
+    /// <summary>For training workloads: the model and its input (used by --profile).</summary>
+    public AeNotebooks.Torch.torch.nn.Module<AeNotebooks.Torch.torch.Tensor, AeNotebooks.Torch.torch.Tensor>? Model { get; init; }
+    public AeNotebooks.Torch.torch.Tensor? Input { get; init; }
+}
 
 static class Program
 {
@@ -23,12 +30,16 @@ static class Program
         // engine training steps, twins of torch_twin.py (EngineWorkloads.cs)
         ["dense_ae_b128"] = EngineWorkloads.DenseAutoencoderB128,
         ["tiny_ae_b3"] = EngineWorkloads.TinyAutoencoderB3,
+        ["mnist_dae_b64"] = EngineWorkloads.MnistDaeB64,
+        ["cifar_cae_b32"] = EngineWorkloads.CifarCaeB32,
     };
 
     static int Main(string[] args)
     {
         var names = new List<string>();
         double seconds = 2.0;
+        int memorySteps = 0;
+        bool profile = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -38,6 +49,12 @@ static class Program
                     break;
                 case "--seconds" when i + 1 < args.Length:
                     seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--memory" when i + 1 < args.Length:
+                    memorySteps = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--profile":
+                    profile = true;
                     break;
                 case var a when a.StartsWith("--"):
                     Console.Error.WriteLine($"unknown or incomplete option '{a}'");
@@ -56,9 +73,15 @@ static class Program
             return 2;
         }
 
+        if (memorySteps > 0)
+        {
+            foreach (var name in names) Console.WriteLine(Memory(name, memorySteps));
+            return 0;
+        }
         foreach (var name in names)
         {
             var workload = Workloads[name]();
+            if (profile) { Profiler.Print(name, workload); continue; }
             double ms = MeanStepMs(workload.Step, seconds);
             string line = string.Create(CultureInfo.InvariantCulture, $"{name}\t{ms:F3} ms/step");
             if (workload.FlopsPerStep > 0)
@@ -84,6 +107,28 @@ static class Program
             n++;
         }
         return sw.Elapsed.TotalMilliseconds / n;
+    }
+
+    /// <summary>
+    /// Peak memory of a training run: the process's peak working set after `steps` steps, its working set before
+    /// the workload was built (runtime + engine), the GC heap after the run and the bytes allocated per step.
+    /// </summary>
+    static string Memory(string name, int steps)
+    {
+        using var process = Process.GetCurrentProcess();
+        GC.Collect();
+        process.Refresh();
+        double baseline = process.WorkingSet64 / 1e6;
+        var workload = Workloads[name]();
+        for (int i = 0; i < 5; i++) workload.Step();
+        long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < steps; i++) workload.Step();
+        double perStep = (GC.GetTotalAllocatedBytes(precise: true) - allocated0) / (double)steps / 1e6;
+        process.Refresh();
+        double peak = process.PeakWorkingSet64 / 1e6;
+        var info = GC.GetGCMemoryInfo();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{name}\tpeak {peak:F1} MB\tbaseline {baseline:F1} MB\ttraining {peak - baseline:F1} MB\tgc heap {info.HeapSizeBytes / 1e6:F1} MB\tallocated {perStep:F2} MB/step");
     }
 
     /// <summary>C = A·B for square n×n matrices, the twin of torch.mm.</summary>

@@ -5,7 +5,10 @@
 # Usage: tests/Benchmarks/run.sh [workload...]        (default: every workload torch_twin.py knows)
 # Env:   BENCH_SECONDS  timed seconds per workload and side (default 2)
 #        BENCH_THREADS  thread counts to run (default "1 2")
+#        BENCH_REPEAT   runs per workload and side, interleaved; the fastest is reported (default 1). On a
+#                       shared machine other processes only ever add time, so the best of N is the fairer figure.
 #        PYTHON         interpreter with torch (default Debian's /usr/bin/python3)
+#        BENCH_MEMORY   steps of the peak-memory run of each conv workload in the list (default 50; 0 = skip)
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,19 +42,49 @@ field() { awk -F'\t' -v f="$2" 'NF >= f { split($f, a, " "); print a[1]; found =
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 printf '%-14s %7s %11s %11s %8s %11s %11s\n' workload threads "ours ms" "torch ms" "ours/pt" "ours GF/s" "torch GF/s"
+repeat="${BENCH_REPEAT:-1}"
+# the faster of two result lines (by ms/step); an empty line loses
+faster() { if [ -z "$1" ]; then echo "$2"; elif [ -z "$2" ]; then echo "$1"; else
+  awk -F'\t' -v a="$1" -v b="$2" 'BEGIN { split(a, x, "\t"); split(b, y, "\t"); split(x[2], p, " "); split(y[2], q, " "); print (p[1] + 0 <= q[1] + 0) ? a : b }'; fi; }
 for t in $threads_list; do
   for w in "${workloads[@]}"; do
-    ours=$(dotnet "$dll" "$w" --threads "$t" --seconds "$seconds" 2>>"$notes") || ours=""
-    torch=""
-    if [ "$have_torch" = 1 ]; then
-      torch=$("$python" "$here/torch_twin.py" "$w" --threads "$t" --seconds "$seconds" 2>>"$notes") || torch=""
-    fi
+    ours=""; torch=""
+    for ((r = 0; r < repeat; r++)); do
+      o=$(dotnet "$dll" "$w" --threads "$t" --seconds "$seconds" 2>>"$notes") || o=""
+      ours=$(faster "$ours" "$o")
+      if [ "$have_torch" = 1 ]; then
+        p=$("$python" "$here/torch_twin.py" "$w" --threads "$t" --seconds "$seconds" 2>>"$notes") || p=""
+        torch=$(faster "$torch" "$p")
+      fi
+    done
     ours_ms=$(field "$ours" 2); torch_ms=$(field "$torch" 2)
     ours_gf=$(field "$ours" 3); torch_gf=$(field "$torch" 3)
-    case "$w" in sgemm_*) ;; *) ours_gf="-"; torch_gf="-" ;; esac
+    case "$w" in sgemm_*|mnist_dae_b64|cifar_cae_b32) ;; *) ours_gf="-"; torch_gf="-" ;; esac
     printf '%-14s %7s %11s %11s %8s %11s %11s\n' "$w" "$t" "$ours_ms" "$torch_ms" "$(ratio "$ours_ms" "$torch_ms")" "$ours_gf" "$torch_gf"
   done
 done
+
+# Peak memory of a training run (each side in its own process): peak resident set, and what it was before the model.
+memory_steps="${BENCH_MEMORY:-50}"
+memory_rows=()
+for w in "${workloads[@]}"; do
+  case "$w" in mnist_dae_b64|cifar_cae_b32) [ "$memory_steps" -gt 0 ] && memory_rows+=("$w") ;; esac
+done
+if [ ${#memory_rows[@]} -gt 0 ]; then
+  echo
+  echo "peak memory of a ${memory_steps}-step training run, 2 threads (MB; \"training\" = peak minus the process before the model was built;"
+  echo "ours with the default GC and with DOTNET_GCConserveMemory=7, which makes the GC keep less garbage around)"
+  printf '%-14s %11s %11s %11s %15s %15s %15s\n' workload "ours peak" "ours cm7" "torch peak" "ours training" "ours cm7 train" "torch training"
+  mem() { awk -F'\t' -v f="$2" 'NF >= f { split($f, a, " "); print a[2]; found = 1 } END { if (!found) print "n/a" }' <<<"$1"; }
+  for w in "${memory_rows[@]}"; do
+    ours=$(dotnet "$dll" "$w" --threads 2 --memory "$memory_steps" 2>>"$notes") || ours=""
+    conserve=$(DOTNET_GCConserveMemory=7 dotnet "$dll" "$w" --threads 2 --memory "$memory_steps" 2>>"$notes") || conserve=""
+    torch=""
+    [ "$have_torch" = 1 ] && { torch=$("$python" "$here/torch_twin.py" "$w" --threads 2 --memory "$memory_steps" 2>>"$notes") || torch=""; }
+    printf '%-14s %11s %11s %11s %15s %15s %15s\n' "$w" "$(mem "$ours" 2)" "$(mem "$conserve" 2)" "$(mem "$torch" 2)" \
+      "$(mem "$ours" 4)" "$(mem "$conserve" 4)" "$(mem "$torch" 4)"
+  done
+fi
 
 if [ -s "$notes" ]; then
   echo

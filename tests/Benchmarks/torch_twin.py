@@ -45,6 +45,22 @@ def training_step(build):
     return step, 0.0
 
 
+def conv_flops(name):
+    """Multiply-add flops (x2) of one training step of the conv workloads: forward, input gradient (not for the
+    first layer) and weight gradient of every conv and linear layer; the same count as EngineWorkloads.cs."""
+    if name == "mnist_dae_b64":
+        b = 64
+        conv1, conv2 = b * 32 * 28 * 28 * 1 * 9, b * 64 * 14 * 14 * 32 * 9
+        lins = b * (3136 * 128 + 128 * 64 + 64 * 128 + 128 * 3136)
+        rest = b * 64 * 7 * 7 * 64 * 9 + b * 64 * 14 * 14 * 32 * 9 + b * 1 * 28 * 28 * 32 * 9
+        return 2.0 * (2 * conv1 + 3 * (conv2 + lins + rest))
+    b = 32
+    conv1, conv2 = b * 32 * 32 * 32 * 3 * 9, b * 16 * 16 * 16 * 32 * 9
+    lins = b * (1024 * 32 + 32 * 1024)
+    rest = b * 16 * 8 * 8 * 16 * 9 + b * 16 * 16 * 16 * 32 * 9 + b * 32 * 32 * 32 * 3 * 9
+    return 2.0 * (2 * conv1 + 3 * (conv2 + lins + rest))
+
+
 def square_mm(n):
     """C = A·B for square n×n float32 matrices, the twin of Sgemm.Multiply."""
     a, b = torch.rand(n, n), torch.rand(n, n)
@@ -57,8 +73,8 @@ WORKLOADS = {
     "sgemm_1024": lambda: square_mm(1024),
     "dense_ae_b128": lambda: training_step(dense_ae),
     "tiny_ae_b3": lambda: training_step(tiny_ae),
-    "mnist_dae_b64": lambda: training_step(mnist_dae),
-    "cifar_cae_b32": lambda: training_step(cifar_cae),
+    "mnist_dae_b64": lambda: (training_step(mnist_dae)[0], conv_flops("mnist_dae_b64")),
+    "cifar_cae_b32": lambda: (training_step(cifar_cae)[0], conv_flops("cifar_cae_b32")),
 }
 
 
@@ -77,6 +93,8 @@ def main():
     p.add_argument("workloads", nargs="*", help="names (default: all): " + ", ".join(WORKLOADS))
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads(N)")
     p.add_argument("--seconds", type=float, default=2.0, help="minimum timed seconds per workload")
+    p.add_argument("--memory", type=int, default=0, metavar="STEPS",
+                   help="instead of timing, train STEPS steps and print the peak resident set (ru_maxrss) and what it was before")
     args = p.parse_args()
     unknown = [w for w in args.workloads if w not in WORKLOADS]
     if unknown:
@@ -84,6 +102,18 @@ def main():
         return 2
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    if args.memory:
+        # one workload per process: ru_maxrss is the high-water mark of the whole process
+        import resource
+        for name in args.workloads or list(WORKLOADS):
+            baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # kB on Linux -> MB
+            torch.manual_seed(0)
+            step, _ = WORKLOADS[name]()
+            for _ in range(5 + args.memory):
+                step()
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+            print(f"{name}\tpeak {peak:.1f} MB\tbaseline {baseline:.1f} MB\ttraining {peak - baseline:.1f} MB", flush=True)
+        return 0
     for name in args.workloads or list(WORKLOADS):
         torch.manual_seed(0)
         step, flops = WORKLOADS[name]()

@@ -15,17 +15,27 @@ internal static class Parallel
         set => threads = value < 1 ? throw new ArgumentOutOfRangeException(nameof(value), value, "thread count must be ≥ 1") : value;
     }
 
-    /// <summary>Runs body(i) for i in [0, count). Serial when one thread or when the work is too small to split.</summary>
+    // True on a thread while it runs a body of a parallel loop: a loop started inside one (e.g. an SGEMM
+    // called per sample by a convolution that already splits the batch over the threads) runs serially.
+    [ThreadStatic] static bool insideBody;
+
+    /// <summary>Runs body(i) for i in [0, count). Serial when one thread, when nested in another loop's body, or when the work is too small to split.</summary>
     public static void For(int count, Action<int> body, long workPerItem = long.MaxValue)
     {
         int t = threads;
         // Fork/join costs a few microseconds; below ~20k flops per item it is cheaper to stay serial.
-        if (t == 1 || count == 1 || (workPerItem < 20_000 && (long)count * workPerItem < 200_000))
+        if (t == 1 || count == 1 || insideBody || (workPerItem < 20_000 && (long)count * workPerItem < 200_000))
         {
             for (int i = 0; i < count; i++) body(i);
             return;
         }
         var options = new ParallelOptions { MaxDegreeOfParallelism = t };
-        System.Threading.Tasks.Parallel.For(0, count, options, body);
+        System.Threading.Tasks.Parallel.For(0, count, options, i =>
+        {
+            bool outer = insideBody;
+            insideBody = true;
+            try { body(i); }
+            finally { insideBody = outer; }
+        });
     }
 }

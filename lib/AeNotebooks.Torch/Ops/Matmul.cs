@@ -114,7 +114,7 @@ public static partial class torch
                 return grad.storage;
             }
             start = 0;
-            return gradBuffer ??= new float[length];
+            return gradBuffer ??= Kernels.GradientPool.Rent(length);
         }
     }
 

@@ -167,7 +167,7 @@ public static partial class Plots
         var finite = smooth.Where(double.IsFinite).ToList();
         double first = finite.Count > 0 ? finite[0] : 1, best = finite.Count > 0 ? finite.Min() : 0;
         double top = Math.Max(first, best) + Math.Max(Math.Abs(first - best), 1e-9) * 0.6;
-        var f = NewFigure("learning-rate finder", suggestion is double s ? $"suggested learning rate ≈ {F(s)} (steepest descent of the smoothed loss)" : "no clear descent: try a wider range");
+        var f = NewFigure("learning-rate finder", suggestion is double s ? $"suggested learning rate ≈ {F(s)}" : "no clear descent: try a wider range");
         f.Add(new Scatter
         {
             Name = "loss (each batch)", Mode = "lines", X = lrs, Y = losses.ToArray(), Opacity = 0.35,

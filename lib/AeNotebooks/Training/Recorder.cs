@@ -22,9 +22,10 @@ internal sealed class Recorder : IDisposable
             if (module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
             var samples = run.Activations[name] = new List<ActivationSample>();
             var (low, high) = HistogramRange(leaf.name);
+            var (saturatedLow, saturatedHigh) = SaturationBounds(leaf.name);
             handles.Add(leaf.register_forward_hook((m, input, output) =>
             {
-                if (Sampling) samples.Add(Describe(output, Step, low, high, leaf.name));
+                if (Sampling) samples.Add(Describe(output, Step, low, high, saturatedLow, saturatedHigh));
                 return output;
             }));
         }
@@ -39,7 +40,7 @@ internal sealed class Recorder : IDisposable
         _ => (-10, 10),
     };
 
-    static ActivationSample Describe(Tensor output, int step, double low, double high, string layerKind)
+    static ActivationSample Describe(Tensor output, int step, double low, double high, float saturatedLow, float saturatedHigh)
     {
         var values = output.ToArray();
         double sum = 0, sumSq = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
@@ -51,7 +52,7 @@ internal sealed class Recorder : IDisposable
             if (v < min) min = v;
             if (v > max) max = v;
             if (v == 0) zeros++;
-            if (IsSaturated(v, layerKind)) saturated++;
+            if (v < saturatedLow || v > saturatedHigh) saturated++;
             if (v >= low && v <= high) histogram[Math.Min(Bins - 1, (int)((v - low) / (high - low) * Bins))]++;
         }
         int n = Math.Max(values.Length, 1);
@@ -59,12 +60,15 @@ internal sealed class Recorder : IDisposable
         return new ActivationSample(step, mean, Math.Sqrt(Math.Max(0, sumSq / n - mean * mean)), (double)zeros / n, (double)saturated / n, min, max, histogram, low, high);
     }
 
-    /// <summary>Saturated = where the derivative has all but vanished (sigmoid/tanh within 1% of a bound).</summary>
-    static bool IsSaturated(float v, string layerKind) => layerKind switch
+    /// <summary>
+    /// Saturated = where the derivative has all but vanished: sigmoid/tanh within 1% of a bound.
+    /// Other layers never count as saturated (the bounds are infinite).
+    /// </summary>
+    static (float low, float high) SaturationBounds(string layerKind) => layerKind switch
     {
-        "Sigmoid" => v < 0.01f || v > 0.99f,
-        "Tanh" => v < -0.99f || v > 0.99f,
-        _ => false,
+        "Sigmoid" => (0.01f, 0.99f),
+        "Tanh" => (-0.99f, 0.99f),
+        _ => (float.NegativeInfinity, float.PositiveInfinity),
     };
 
     public void RecordGradients((string name, Parameter parameter)[] parameters, int step)
@@ -76,6 +80,10 @@ internal sealed class Recorder : IDisposable
             foreach (var v in p.grad.ToArray()) sumSq += (double)v * v;
             if (!run.GradientNorms.TryGetValue(name, out var list)) run.GradientNorms[name] = list = new();
             list.Add(new GradientSample(step, Math.Sqrt(sumSq)));
+            if (!run.WeightNorms.TryGetValue(name, out var weights)) run.WeightNorms[name] = weights = new();
+            double weightSq = 0;
+            foreach (var v in p.ToArray()) weightSq += (double)v * v;
+            weights.Add(new GradientSample(step, Math.Sqrt(weightSq)));
         }
     }
 
