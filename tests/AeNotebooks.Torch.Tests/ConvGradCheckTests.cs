@@ -51,7 +51,8 @@ public class ConvGradCheckTests
         };
 
     // Shapes are small (finite differences evaluate the op twice per input element). Direct-kernel shapes
-    // (stride 1 and ≤ 4 channels on one side, or ≤ 16 rows per column) are noted; the rest go through im2col + GEMM.
+    // (stride 1 and ≤ 4 channels on the positions side: a conv's output, a transposed conv's input) are noted;
+    // the rest go through im2col + GEMM. Every case also runs with the GEMM path forced.
     public static readonly Dictionary<string, ConvCase> ConvCases = new()
     {
         ["conv 1→3 k3 s1 p1 (direct)"] = Conv(2, 1, 3, 5, 6, 3, 1, 1),
@@ -68,7 +69,8 @@ public class ConvGradCheckTests
         ["conv 3→5 k3 s2 no bias"] = Conv(2, 3, 5, 6, 6, 3, 2, 1, bias: false),
         ["conv 2→5 k3x1 s1 p1"] = Conv(1, 2, 5, 5, 4, 3, 1, 1, kw: 1),
         ["conv 6→2 k3 s1 p1 (direct, few outputs)"] = Conv(1, 6, 2, 5, 5, 3, 1, 1),
-        ["conv 1→8 k3 s1 p1 wide rows (direct, > 32 columns)"] = Conv(1, 1, 8, 3, 37, 3, 1, 1),
+        ["conv 8→2 k3 s1 p1 wide rows (direct, > 32 columns)"] = Conv(1, 8, 2, 3, 37, 3, 1, 1),
+        ["conv 1→8 k3 s1 p1 wide rows"] = Conv(1, 1, 8, 3, 37, 3, 1, 1),
     };
 
     public static readonly Dictionary<string, ConvCase> ConvTransposeCases = new()
@@ -76,7 +78,7 @@ public class ConvGradCheckTests
         ["convT 2→3 k3 s1 p0 (direct)"] = ConvT(2, 2, 3, 3, 4, 3, 1, 0),
         ["convT 3→5 k3 s2 p1 op1"] = ConvT(1, 3, 5, 3, 3, 3, 2, 1, op: 1),
         ["convT 5→3 k3 s2 p1 op0"] = ConvT(2, 5, 3, 3, 4, 3, 2, 1),
-        ["convT 6→2 k3 s1 p1 (direct)"] = ConvT(1, 6, 2, 4, 4, 3, 1, 1),
+        ["convT 6→2 k3 s1 p1"] = ConvT(1, 6, 2, 4, 4, 3, 1, 1),
         ["convT 3→6 k1 s1 (pointwise)"] = ConvT(1, 3, 6, 3, 3, 1, 1, 0),
         ["convT 3→5 k1 s2 op1"] = ConvT(1, 3, 5, 3, 3, 1, 2, 0, op: 1),
         ["convT 3→5 k5 s2 p2 op1"] = ConvT(1, 3, 5, 2, 3, 5, 2, 2, op: 1),

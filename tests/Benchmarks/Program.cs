@@ -1,5 +1,7 @@
 // Usage: dotnet run -c Release --project tests/Benchmarks -- [workload...] [--threads N] [--seconds S] [--memory STEPS] [--profile]
 // Prints one line per workload: "name<TAB>12.345 ms/step" (workloads with a flop count add "<TAB>123.4 GFLOPS").
+// --cpu: time with the process's CPU time instead of the wall clock (for one thread on a shared machine, where other
+// processes inflate wall time; with more threads it sums the threads).
 // --memory STEPS: instead of timing, trains STEPS steps and prints "name<TAB>peak 123.4 MB<TAB>baseline 45.6 MB<TAB>..."
 // (peak working set of the process, and what it was before the model was built). --profile: per-layer times.
 // No workload names = all. An unknown name is an error (exit 2) so run.sh can report it as n/a.
@@ -39,7 +41,7 @@ static class Program
         var names = new List<string>();
         double seconds = 2.0;
         int memorySteps = 0;
-        bool profile = false;
+        bool profile = false, cpu = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -55,6 +57,9 @@ static class Program
                     break;
                 case "--profile":
                     profile = true;
+                    break;
+                case "--cpu":
+                    cpu = true;
                     break;
                 case var a when a.StartsWith("--"):
                     Console.Error.WriteLine($"unknown or incomplete option '{a}'");
@@ -82,7 +87,7 @@ static class Program
         {
             var workload = Workloads[name]();
             if (profile) { Profiler.Print(name, workload); continue; }
-            double ms = MeanStepMs(workload.Step, seconds);
+            double ms = MeanStepMs(workload.Step, seconds, cpu);
             string line = string.Create(CultureInfo.InvariantCulture, $"{name}\t{ms:F3} ms/step");
             if (workload.FlopsPerStep > 0)
                 line += string.Create(CultureInfo.InvariantCulture, $"\t{workload.FlopsPerStep / (ms * 1e-3) / 1e9:F1} GFLOPS");
@@ -95,18 +100,22 @@ static class Program
     /// Warms up (at least 5 steps and 0.5 s, so the JIT has tiered up and pools are filled), then
     /// repeats the step until at least <paramref name="seconds"/> have passed; returns the mean.
     /// </summary>
-    static double MeanStepMs(Action step, double seconds)
+    static double MeanStepMs(Action step, double seconds, bool cpu = false)
     {
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < 5 || sw.Elapsed.TotalSeconds < 0.5; i++) step();
         int n = 0;
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var cpu0 = process.TotalProcessorTime;
         sw.Restart();
         while (sw.Elapsed.TotalSeconds < seconds)
         {
             step();
             n++;
         }
-        return sw.Elapsed.TotalMilliseconds / n;
+        process.Refresh();
+        return cpu ? (process.TotalProcessorTime - cpu0).TotalMilliseconds / n : sw.Elapsed.TotalMilliseconds / n;
     }
 
     /// <summary>

@@ -5,6 +5,8 @@
 # Usage: tests/Benchmarks/run.sh [workload...]        (default: every workload torch_twin.py knows)
 # Env:   BENCH_SECONDS  timed seconds per workload and side (default 2)
 #        BENCH_THREADS  thread counts to run (default "1 2")
+#        BENCH_CLOCK    "wall" (default) or "cpu": process CPU time per step on both sides, which other processes
+#                       on a shared machine do not inflate (meaningful for 1 thread; with more it sums the threads)
 #        BENCH_REPEAT   runs per workload and side, interleaved; the fastest is reported (default 1). On a
 #                       shared machine other processes only ever add time, so the best of N is the fairer figure.
 #        PYTHON         interpreter with torch (default Debian's /usr/bin/python3)
@@ -43,6 +45,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0
 
 printf '%-14s %7s %11s %11s %8s %11s %11s\n' workload threads "ours ms" "torch ms" "ours/pt" "ours GF/s" "torch GF/s"
 repeat="${BENCH_REPEAT:-1}"
+clock=()
+[ "${BENCH_CLOCK:-wall}" = cpu ] && clock=(--cpu)
 # the faster of two result lines (by ms/step); an empty line loses
 faster() { if [ -z "$1" ]; then echo "$2"; elif [ -z "$2" ]; then echo "$1"; else
   awk -F'\t' -v a="$1" -v b="$2" 'BEGIN { split(a, x, "\t"); split(b, y, "\t"); split(x[2], p, " "); split(y[2], q, " "); print (p[1] + 0 <= q[1] + 0) ? a : b }'; fi; }
@@ -50,10 +54,10 @@ for t in $threads_list; do
   for w in "${workloads[@]}"; do
     ours=""; torch=""
     for ((r = 0; r < repeat; r++)); do
-      o=$(dotnet "$dll" "$w" --threads "$t" --seconds "$seconds" 2>>"$notes") || o=""
+      o=$(dotnet "$dll" "$w" --threads "$t" --seconds "$seconds" "${clock[@]}" 2>>"$notes") || o=""
       ours=$(faster "$ours" "$o")
       if [ "$have_torch" = 1 ]; then
-        p=$("$python" "$here/torch_twin.py" "$w" --threads "$t" --seconds "$seconds" 2>>"$notes") || p=""
+        p=$("$python" "$here/torch_twin.py" "$w" --threads "$t" --seconds "$seconds" "${clock[@]}" 2>>"$notes") || p=""
         torch=$(faster "$torch" "$p")
       fi
     done

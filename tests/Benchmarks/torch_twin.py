@@ -78,14 +78,14 @@ WORKLOADS = {
 }
 
 
-def mean_step_ms(step, seconds):
+def mean_step_ms(step, seconds, cpu=False):
     t0, i = time.perf_counter(), 0
     while i < 5 or time.perf_counter() - t0 < 0.5:
         step(); i += 1
-    n, t0 = 0, time.perf_counter()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds:
         step(); n += 1
-    return (time.perf_counter() - t0) / n * 1e3
+    return ((time.process_time() - c0) if cpu else (time.perf_counter() - t0)) / n * 1e3
 
 
 def main():
@@ -93,6 +93,8 @@ def main():
     p.add_argument("workloads", nargs="*", help="names (default: all): " + ", ".join(WORKLOADS))
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads(N)")
     p.add_argument("--seconds", type=float, default=2.0, help="minimum timed seconds per workload")
+    p.add_argument("--cpu", action="store_true",
+                   help="time with the process's CPU time (all threads) instead of the wall clock, as Program.cs --cpu")
     p.add_argument("--memory", type=int, default=0, metavar="STEPS",
                    help="instead of timing, train STEPS steps and print the peak resident set (ru_maxrss) and what it was before")
     args = p.parse_args()
@@ -117,7 +119,7 @@ def main():
     for name in args.workloads or list(WORKLOADS):
         torch.manual_seed(0)
         step, flops = WORKLOADS[name]()
-        ms = mean_step_ms(step, args.seconds)
+        ms = mean_step_ms(step, args.seconds, args.cpu)
         line = f"{name}\t{ms:.3f} ms/step"
         if flops:
             line += f"\t{flops / (ms * 1e-3) / 1e9:.1f} GFLOPS"

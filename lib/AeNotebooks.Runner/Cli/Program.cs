@@ -8,6 +8,9 @@ public static partial class Program
 {
     public const string Usage = """
         usage: AeNotebooks.Runner run <notebook-or-folder>... [options]
+               AeNotebooks.Runner export <notebook-or-folder>... [--out DIR] [--param NAME=VALUE]   (export --help)
+               AeNotebooks.Runner release <notebook-or-folder>... [--out DIR]                       (release --help)
+               AeNotebooks.Runner grade <submitted-notebook-or-folder>... [--solutions DIR] [options] (grade --help)
 
         Runs .ipynb and .dib notebooks (C# cells) headless, in order of name, and writes the executed
         notebooks, one HTML report each and index.html.
@@ -39,6 +42,8 @@ public static partial class Program
             stdout.WriteLine(Usage);
             return args.Length == 0 ? BatchRunner.ExitBadInput : BatchRunner.ExitOk;
         }
+        if (args[0] == "export") return Export.ExportCommand.Run(args[1..], stdout, stderr);
+        if (Classroom.ClassroomCli.TryRun(args, stdout, stderr, cancellationToken, out var classroomExit)) return classroomExit;
         if (args[0] != "run")
         {
             stderr.WriteLine($"unknown command '{args[0]}'");

@@ -119,6 +119,20 @@ public sealed class NotebookRun
         throw new InvalidCastException($"{Name}: variable '{name}' is a {raw?.GetType().FullName ?? "null"}, not a {typeof(T).FullName}");
     }
 
+    internal Func<string, TimeSpan?, CancellationToken, Task<Evaluation>>? Evaluator { get; set; }
+
+    /// <summary>
+    /// Runs extra C# code against the script state the run ended with (after a timed-out cell: the state before it), as if
+    /// it were one more cell, without changing that state: each evaluation starts from the same final state and sees the
+    /// notebook's variables, functions and usings. Its last expression (no <c>;</c>) is <see cref="Evaluation.Value"/>.
+    /// A compile error or exception is reported in the result, never thrown. <paramref name="timeout"/> defaults to the
+    /// runner's cell timeout.
+    /// </summary>
+    public Task<Evaluation> EvaluateAsync(string code, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        Evaluator is { } evaluate
+            ? evaluate(code, timeout, cancellationToken)
+            : throw new InvalidOperationException("this run has no script state to evaluate against");
+
     /// <summary>Throws with the failing cell's error when the run did not succeed.</summary>
     public NotebookRun EnsureSucceeded()
     {
@@ -127,6 +141,15 @@ public sealed class NotebookRun
     }
 
     public override string ToString() => $"{Name}: {Status}{(Error is null ? "" : " at " + Error.Summary)}";
+}
+
+/// <summary>
+/// What <see cref="NotebookRun.EvaluateAsync"/> produced: the status, the last expression's value (when the code ends with
+/// an expression without <c>;</c>), the error (with a cell number after the notebook's last cell) and any outputs.
+/// </summary>
+public sealed record Evaluation(CellRunStatus Status, object? Value, bool HasValue, CellError? Error, IReadOnlyList<CellOutput> Outputs, TimeSpan Duration)
+{
+    public bool Succeeded => Status == CellRunStatus.Succeeded;
 }
 
 public sealed class NotebookRunFailedException(NotebookRun run)

@@ -26,6 +26,13 @@ public sealed class RunnerOptions
 
     /// <summary>Run each notebook with its own folder as the working directory (as .NET Interactive does).</summary>
     public bool UseNotebookFolderAsWorkingDirectory { get; init; } = true;
+
+    /// <summary>
+    /// Keep running the later cells after a cell fails (a compile error or an exception), as Jupyter's
+    /// <c>allow_errors</c> does; the run's status and <see cref="NotebookRun.FailedCell"/> still name the first failure.
+    /// A timed-out or cancelled cell still stops the notebook. Default false: the notebook stops at the first failure.
+    /// </summary>
+    public bool ContinueAfterErrors { get; init; }
 }
 
 /// <summary>
@@ -70,6 +77,7 @@ public sealed partial class NotebookRunner
 
         var session = new Session(folder);
         var run = new NotebookRun(nb, session.Variables) { StartedAt = DateTimeOffset.Now };
+        run.Evaluator = (code, timeout, token) => EvaluateAsync(session, folder, nb, code, timeout, token);
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < nb.Cells.Count; i++) run.Cells.Add(new CellRun(nb.Cells[i], i + 1));
 
@@ -133,13 +141,16 @@ public sealed partial class NotebookRunner
             }
             if (cellRun.Status is CellRunStatus.Failed or CellRunStatus.TimedOut or CellRunStatus.Cancelled)
             {
-                stopped = true;
-                run.Status = cellRun.Status switch
+                stopped = !(_options.ContinueAfterErrors && cellRun.Status == CellRunStatus.Failed);
+                if (run.Status == NotebookRunStatus.Succeeded || stopped)
                 {
-                    CellRunStatus.TimedOut => NotebookRunStatus.TimedOut,
-                    CellRunStatus.Cancelled => NotebookRunStatus.Cancelled,
-                    _ => NotebookRunStatus.Failed,
-                };
+                    run.Status = cellRun.Status switch
+                    {
+                        CellRunStatus.TimedOut => NotebookRunStatus.TimedOut,
+                        CellRunStatus.Cancelled => NotebookRunStatus.Cancelled,
+                        _ => NotebookRunStatus.Failed,
+                    };
+                }
             }
         }
 
@@ -231,9 +242,30 @@ public sealed partial class NotebookRunner
             return;
         }
 
-        var timeout = _options.CellTimeout <= TimeSpan.Zero ? Timeout.InfiniteTimeSpan : _options.CellTimeout;
+        var result = await ExecuteOnThreadAsync(session, prepared.Code, number, executionCount, sink, commit: true, _options.CellTimeout,
+            $"{nb.Name} cell {number}", cancellationToken).ConfigureAwait(false);
+
+        var elapsed = clock.Elapsed;
+        var outputs = sink.Snapshot().ToList();
+        if (prepared.Time && result.Status is CellRunStatus.Succeeded or CellRunStatus.Failed)
+        {
+            outputs.Add(CellOutput.Display([new("text/plain", $"Wall time: {elapsed.TotalMilliseconds.ToString("0.####", CultureInfo.InvariantCulture)}ms")]));
+        }
+        if (result.Error is { } error) Fail(cellRun, error, started, elapsed, outputs, result.Status);
+        else Finish(cellRun, result.Status, started, elapsed, outputs);
+    }
+
+    /// <summary>
+    /// Runs code in a session on a thread of its own, with a timeout counted from the end of compilation. Past the
+    /// timeout the token is cancelled, the sink closed and the thread abandoned (Roslyn cannot abort running code); the
+    /// session then ignores whatever state that thread produces, should it ever finish.
+    /// </summary>
+    static async Task<ExecutionResult> ExecuteOnThreadAsync(Session session, string code, int number, int executionCount, OutputSink sink,
+        bool commit, TimeSpan cellTimeout, string threadName, CancellationToken cancellationToken)
+    {
+        var timeout = cellTimeout <= TimeSpan.Zero ? Timeout.InfiniteTimeSpan : cellTimeout;
         if (timeout.TotalMilliseconds > int.MaxValue - 1) timeout = Timeout.InfiniteTimeSpan;
-        var done = new TaskCompletionSource<(CellRunStatus Status, CellError? Error)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<ExecutionResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var compiled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var thread = new Thread(() =>
@@ -241,20 +273,20 @@ public sealed partial class NotebookRunner
             OutputSink.Current = sink;
             try
             {
-                done.TrySetResult(session.Execute(prepared.Code, number, executionCount, sink, () => compiled.TrySetResult(), cts.Token));
+                done.TrySetResult(session.Execute(code, number, executionCount, sink, () => compiled.TrySetResult(), commit, cts.Token));
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
             {
-                done.TrySetResult((CellRunStatus.Cancelled, null));
+                done.TrySetResult(new(CellRunStatus.Cancelled, null));
             }
             catch (Exception e)
             {
-                done.TrySetResult((CellRunStatus.Failed, RuntimeError(e, number)));
+                done.TrySetResult(new(CellRunStatus.Failed, RuntimeError(e, number)));
             }
         }, maxStackSize: 16 * 1024 * 1024)
         {
             IsBackground = true,
-            Name = $"{nb.Name} cell {number}",
+            Name = threadName,
         };
         thread.Start();
 
@@ -268,33 +300,51 @@ public sealed partial class NotebookRunner
         }
         var delay = Task.Delay(timeout, cancellationToken);
         var first = done.Task.IsCompleted ? done.Task : await Task.WhenAny(done.Task, delay).ConfigureAwait(false);
-        (CellRunStatus Status, CellError? Error) result;
         if (first == done.Task)
         {
-            result = await done.Task.ConfigureAwait(false);
+            var result = await done.Task.ConfigureAwait(false);
             cts.Dispose();
+            return result;
         }
-        else
-        {
-            // Roslyn cannot abort running code: the token is cancelled for code that looks at it, the cell's
-            // thread is abandoned (a background thread, it does not keep the process alive) and the notebook stops.
-            cts.Cancel();
-            sink.Close();
-            result = cancellationToken.IsCancellationRequested
-                ? (CellRunStatus.Cancelled, new CellError(number, null, "Cancelled", "the run was cancelled while this cell was running", []))
-                : (CellRunStatus.TimedOut, new CellError(number, null, "Timeout",
-                    $"timed out after {FormatDuration(timeout)}: the cell was cancelled and the notebook stopped here", []));
-        }
-
-        var elapsed = clock.Elapsed;
-        var outputs = sink.Snapshot().ToList();
-        if (prepared.Time && result.Status is CellRunStatus.Succeeded or CellRunStatus.Failed)
-        {
-            outputs.Add(CellOutput.Display([new("text/plain", $"Wall time: {elapsed.TotalMilliseconds.ToString("0.####", CultureInfo.InvariantCulture)}ms")]));
-        }
-        if (result.Error is { } error) Fail(cellRun, error, started, elapsed, outputs, result.Status);
-        else Finish(cellRun, result.Status, started, elapsed, outputs);
+        // Roslyn cannot abort running code: the token is cancelled for code that looks at it, the cell's
+        // thread is abandoned (a background thread, it does not keep the process alive) and the notebook stops.
+        cts.Cancel();
+        sink.Close();
+        session.Abandon();
+        return cancellationToken.IsCancellationRequested
+            ? new(CellRunStatus.Cancelled, new CellError(number, null, "Cancelled", "the run was cancelled while this cell was running", []))
+            : new(CellRunStatus.TimedOut, new CellError(number, null, "Timeout",
+                $"timed out after {FormatDuration(timeout)}: the cell was cancelled and the notebook stopped here", []));
     }
+
+    /// <summary><see cref="NotebookRun.EvaluateAsync"/>: code run against the session's final state, whose declarations are not kept.</summary>
+    async Task<Evaluation> EvaluateAsync(Session session, string folder, Notebook nb, string code, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        using var lease = _options.UseNotebookFolderAsWorkingDirectory
+            ? await WorkingDirectory.AcquireAsync(folder, cancellationToken).ConfigureAwait(false)
+            : null;
+        var number = nb.Cells.Count + session.NextEvaluation();
+        var sink = new OutputSink();
+        var clock = Stopwatch.StartNew();
+        PreparedCell prepared;
+        try
+        {
+            prepared = CellPreprocessor.Prepare(code, "csharp");
+            if (prepared.IsMarkdown) return new Evaluation(CellRunStatus.Skipped, null, false, null, [], clock.Elapsed);
+            session.Resolve(prepared.Directives, sink);
+        }
+        catch (MagicCommandException e)
+        {
+            return new Evaluation(CellRunStatus.Failed, null, false, new CellError(number, e.Line, e.Kind, e.Message, []), sink.Snapshot(), clock.Elapsed);
+        }
+        var result = await ExecuteOnThreadAsync(session, prepared.Code, number, 0, sink, commit: false, timeout ?? _options.CellTimeout,
+            $"{nb.Name} evaluation {number}", cancellationToken).ConfigureAwait(false);
+        var outputs = sink.Snapshot().ToList();
+        if (result.Error is { } error) outputs.Add(CellOutput.ErrorOutput(error.Kind, error.Summary, error.Details.Count > 0 ? error.Details : [error.Summary]));
+        return new Evaluation(result.Status, result.Value, result.HasValue, result.Error, outputs, clock.Elapsed);
+    }
+
+    readonly record struct ExecutionResult(CellRunStatus Status, CellError? Error, object? Value = null, bool HasValue = false);
 
     public static string FormatDuration(TimeSpan t)
     {
@@ -348,6 +398,13 @@ public sealed partial class NotebookRunner
         readonly HashSet<string> _referenced = new(StringComparer.Ordinal);
         ScriptOptions _options;
         ScriptState<object>? _state;
+        int _generation;
+        int _evaluations;
+
+        /// <summary>A timed-out cell's thread was abandoned: whatever state it produces later is not kept.</summary>
+        public void Abandon() => Interlocked.Increment(ref _generation);
+
+        public int NextEvaluation() => Interlocked.Increment(ref _evaluations);
 
         public Session(string folder)
         {
@@ -427,8 +484,9 @@ public sealed partial class NotebookRunner
             return assembly;
         }
 
-        public (CellRunStatus, CellError?) Execute(string code, int number, int executionCount, OutputSink sink, Action compiled, CancellationToken token)
+        public ExecutionResult Execute(string code, int number, int executionCount, OutputSink sink, Action compiled, bool commit, CancellationToken token)
         {
+            var generation = Volatile.Read(ref _generation);
             var filePath = $"cell-{number}";
             var options = _options.WithFilePath(filePath);
             Script<object> script = _state is null
@@ -437,7 +495,7 @@ public sealed partial class NotebookRunner
 
             var diagnostics = script.Compile(token);
             var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-            if (errors.Count > 0) return (CellRunStatus.Failed, CompileError(errors, number, filePath));
+            if (errors.Count > 0) return new(CellRunStatus.Failed, CompileError(errors, number, filePath));
 
             AssemblyReferences.RegisterLoaded(_loader, _registered);
             compiled();
@@ -445,14 +503,15 @@ public sealed partial class NotebookRunner
                 ? script.RunAsync(_globals, _ => true, token)
                 : script.RunFromAsync(_state, _ => true, token);
             var state = task.GetAwaiter().GetResult();
-            _state = state;
-            if (state.Exception is { } exception) return (CellRunStatus.Failed, RuntimeError(exception, number));
+            if (commit && generation == Volatile.Read(ref _generation)) _state = state;
+            if (state.Exception is { } exception) return new(CellRunStatus.Failed, RuntimeError(exception, number));
 
-            if (HasValue(script, filePath) && state.ReturnValue is not DisplayedValue)
+            var hasValue = HasValue(script, filePath);
+            if (hasValue && state.ReturnValue is not DisplayedValue)
             {
                 sink.Add(CellOutput.Display(ValueFormatter.Format(state.ReturnValue), CellOutput.ExecuteResult, executionCount));
             }
-            return (CellRunStatus.Succeeded, null);
+            return new(CellRunStatus.Succeeded, null, hasValue ? state.ReturnValue : null, hasValue);
         }
 
         static bool HasValue(Script script, string filePath)

@@ -258,7 +258,7 @@ internal static unsafe class ConvKernels
     public static void WeightGrad(ConvGeometry g, int groups, int p,
         float[] pos, int posOff, float[] img, int imgOff, float[] dw, int dwOff)
     {
-        if (!GemmOnly && ConvDirect.Suits(g, groups, p))
+        if (!GemmOnly && ConvDirect.SuitsWeightGrad(g, groups, p))
         {
             ConvDirect.WeightGrad(g, groups, p, pos, posOff, img, imgOff, dw, dwOff);
             return;

@@ -15,7 +15,7 @@ internal static class GradientPool
 {
     const int MinLength = 16 * 1024;             // 64 KB
     const int MaxPerLength = 8;
-    const long MaxPooledBytes = 256L << 20;      // 256 MB
+    const long MaxPooledBytes = 128L << 20;      // 128 MB
 
     static readonly Dictionary<int, Stack<float[]>> free = new();
     static long pooledBytes;
