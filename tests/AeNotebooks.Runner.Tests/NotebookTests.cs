@@ -49,8 +49,7 @@ public class NotebookTests
             Assert.True(d20 > d05, $"dense test MSE at noise 2.0 ({d20}) is not worse than at 0.5 ({d05})");
             double fixedErr = run.Variable<double>("fixedMaskHeldOut"), randomErr = run.Variable<double>("randomMaskHeldOut");
             Assert.True(fixedErr > randomErr, $"fixed-mask held-out masked-pixel MSE {fixedErr} is not worse than random-mask {randomErr}");
-            // not asserted yet: the conv denoiser at 0.2 beating the identity by ≥ 3 dB; within the notebook's
-            // time budget it trains 64 steps and is still at the mean-image stage (the notebook says so)
+            // the conv denoiser's 3 dB over the identity needs a longer run than the default budget: see below
         },
         ["04-conv-autoencoder.ipynb"] = run =>
         {
@@ -59,7 +58,12 @@ public class NotebookTests
             Assert.InRange(run.Variable<double>("ssimGradError"), 0, 1e-4);
             double both = run.Variable<double>("bothTest");
             Assert.InRange(run.Variable<double>("baseTest"), 0, 0.05);   // the question's network does converge at this budget
-            Assert.True(run.Variable<double>("highLrTest") > 3 * both, "Adam at lr 0.1 must end far above lr 1e-3");
+            double highLr = run.Variable<double>("highLrTest");
+            Assert.True(!double.IsFinite(highLr) || highLr >= 10 * both, $"Adam at lr 0.1 ended at {highLr}, not ≥ 10× lr 1e-3's {both} (or non-finite)");
+            // a sigmoid output cannot leave the targets' range; a linear one does
+            Assert.InRange(run.Variable<double>("sigmoidOutputsMin"), 0, 1);
+            Assert.InRange(run.Variable<double>("sigmoidOutputsMax"), 0, 1);
+            Assert.True(run.Variable<double>("linearOutsidePercent") > 0, "both linear-output models must put some test outputs outside [0, 1]");
             Assert.True(run.Variable<double>("ssimLossSsim") > run.Variable<double>("mseLossSsim"), "training on 1 − SSIM must give a higher test SSIM than MSE");
             Assert.True(run.Variable<double>("kernel7Ssim") < run.Variable<double>("kernel3Ssim"), "7×7 kernels must score a lower test SSIM than 3×3 at equal epochs");
             Assert.True(run.Variable<double>("batch4Noise") > run.Variable<double>("batch32Noise"), "batch 4 must have noisier step losses than batch 32");
@@ -102,6 +106,21 @@ public class NotebookTests
         var run = await new NotebookRunner().RunAsync(Path.Combine(Fixtures.RepoRoot, notebook));
         run.EnsureSucceeded();
         if (Expectations.TryGetValue(Path.GetFileName(notebook), out var expect)) expect(run);
+    }
+
+    /// <summary>
+    /// Notebook 02 says its conv denoiser, given ~2,500 steps instead of the default 375, clears the identity baseline
+    /// at noise 0.2 by 3 dB (as the write-up claims for its full run). This re-runs the notebook that way (≈ 9 minutes).
+    /// </summary>
+    [Fact]
+    public async Task Notebook_02_conv_denoiser_beats_the_identity_by_3_dB_when_trained_longer()
+    {
+        var options = new RunnerOptions { Parameters = new Dictionary<string, string> { ["convEpochs"] = "20" }, CellTimeout = TimeSpan.FromMinutes(20) };
+        var run = await new NotebookRunner(options).RunAsync(Path.Combine(Fixtures.RepoRoot, "notebooks", "02-denoising-autoencoder.ipynb"));
+        run.EnsureSucceeded();
+        Assert.Equal(20 * 8_000 / 64, run.Variable<int>("conv02Steps"));
+        double gain = run.Variable<double>("convPsnrGain");
+        Assert.True(gain >= 3, $"conv denoiser at noise 0.2: {gain:F2} dB over the identity after 2,500 steps, not ≥ 3 dB");
     }
 
     [Fact]

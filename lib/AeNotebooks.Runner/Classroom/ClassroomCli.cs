@@ -74,7 +74,7 @@ public static class ClassroomCli
     public static bool TryParseRelease(string[] args, out ReleaseOptions? options, out string? error)
     {
         var o = options = new ReleaseOptions();
-        return Parse(args, ["--out"], o.Inputs, (name, value) =>
+        return CommandLine.Parse(args, ["--out"], o.Inputs, (name, value) =>
         {
             o.OutDir = value;
             return string.IsNullOrWhiteSpace(value) ? "--out needs a folder" : null;
@@ -86,7 +86,7 @@ public static class ClassroomCli
         var o = options = new GradeOptions();
         var flags = args.Where(a => a == "--no-sandbox").ToList();
         if (flags.Count > 0) o.Sandbox = false;
-        return Parse(args.Where(a => a != "--no-sandbox").ToArray(),
+        return CommandLine.Parse(args.Where(a => a != "--no-sandbox").ToArray(),
             ["--solutions", "--out", "--timeout", "--cell-timeout", "--param", "-p", "--parallel", "--plotly-js"], o.Inputs, (name, value) =>
         {
             switch (name)
@@ -121,7 +121,7 @@ public static class ClassroomCli
     {
         var o = options = new SubmissionOptions();
         var inputs = new List<string>();
-        var ok = Parse(args, ["--checks", "--result", "--report", "--plotly-src", "--cell-timeout", "--param"], inputs, (name, value) =>
+        var ok = CommandLine.Parse(args, ["--checks", "--result", "--report", "--plotly-src", "--cell-timeout", "--param"], inputs, (name, value) =>
         {
             switch (name)
             {
@@ -148,36 +148,6 @@ public static class ClassroomCli
             return false;
         }
         o.Notebook = inputs[0];
-        return true;
-    }
-
-    static bool Parse(string[] args, string[] valueOptions, List<string> inputs, Func<string, string, string?> apply, out string? error)
-    {
-        error = null;
-        for (var i = 0; i < args.Length; i++)
-        {
-            var a = args[i];
-            if (!a.StartsWith('-') || a == "-")
-            {
-                inputs.Add(a);
-                continue;
-            }
-            var eq = a.IndexOf('=');
-            var name = eq > 0 ? a[..eq] : a;
-            if (!valueOptions.Contains(name))
-            {
-                error = $"unknown option '{a}'";
-                return false;
-            }
-            var value = eq > 0 ? a[(eq + 1)..] : i + 1 < args.Length ? args[++i] : null;
-            if (value is null)
-            {
-                error = $"{name} needs a value";
-                return false;
-            }
-            error = apply(name, value);
-            if (error is not null) return false;
-        }
         return true;
     }
 

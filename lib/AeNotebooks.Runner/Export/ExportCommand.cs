@@ -37,35 +37,26 @@ public static class ExportCommand
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         string outDir = Path.Combine("artifacts", "apps");
         string? plotlyJs = null;
-        for (var i = 0; i < args.Length; i++)
+        var ok = CommandLine.Parse(args, ["--out", "--param", "-p", "--plotly-js"], inputs, (name, value) =>
         {
-            var a = args[i];
-            if (!a.StartsWith('-') || a == "-")
-            {
-                inputs.Add(a);
-                continue;
-            }
-            var eq = a.IndexOf('=');
-            var name = eq > 0 ? a[..eq] : a;
-            if (name is not ("--out" or "--param" or "-p" or "--plotly-js")) return Fail($"unknown option '{a}'");
-            var value = eq > 0 ? a[(eq + 1)..] : i + 1 < args.Length ? args[++i] : null;
-            if (value is null) return Fail($"{name} needs a value");
             switch (name)
             {
                 case "--out":
-                    if (string.IsNullOrWhiteSpace(value)) return Fail("--out needs a folder");
+                    if (string.IsNullOrWhiteSpace(value)) return "--out needs a folder";
                     outDir = value;
                     break;
                 case "--param" or "-p":
                     var sep = value.IndexOf('=');
-                    if (sep <= 0) return Fail($"--param needs NAME=VALUE, got '{value}'");
+                    if (sep <= 0) return $"--param needs NAME=VALUE, got '{value}'";
                     parameters[value[..sep].Trim()] = value[(sep + 1)..];
                     break;
                 default:
                     plotlyJs = value;
                     break;
             }
-        }
+            return null;
+        }, out var error);
+        if (!ok) return Fail(error!);
         if (inputs.Count == 0) return Fail("name at least one notebook or folder");
 
         var exit = BatchRunner.ExitOk;
