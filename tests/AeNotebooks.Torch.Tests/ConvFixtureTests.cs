@@ -1,10 +1,9 @@
-using System.Collections.Concurrent;
-using System.Globalization;
 using System.Text.Json;
 using AeNotebooks.Torch.Modules;
 using Xunit;
 using Xunit.Abstractions;
 using static AeNotebooks.Torch.torch;
+using static AeNotebooks.Torch.Tests.FixtureSupport;
 
 namespace AeNotebooks.Torch.Tests;
 
@@ -13,56 +12,22 @@ namespace AeNotebooks.Torch.Tests;
 /// tests/fixtures/make_conv_fixtures.py (Fixtures/conv.json, pool.json, batchnorm.json, conv_modules.json,
 /// conv_init.json, cifar_train.json). Each case is its own test case.
 ///
-/// Tolerance (as TorchFixtureTests): |actual − expected| ≤ 1e-4 · max(1, |expected|). The 200-step training
+/// Tolerance (FixtureSupport's rule, as TorchFixtureTests): |actual − expected| ≤ 1e-4 · max(1, |expected|). The 200-step training
 /// run must end within 1% of PyTorch's loss.
 /// </summary>
 [Collection(DefaultGeneratorCollection.Name)]
 public class ConvFixtureTests(ITestOutputHelper output)
 {
-    const double Tolerance = 1e-4;
+    const string Generator = "/usr/bin/python3 tests/fixtures/make_conv_fixtures.py";
 
     public static readonly string[] Families = ["conv", "pool", "batchnorm", "conv_modules", "conv_init", "cifar_train"];
 
-    static string FixtureDir => Path.Combine(AppContext.BaseDirectory, "Fixtures");
+    static JsonElement Case(string family, string name) => LoadCase(family, name, Generator);
 
-    static readonly ConcurrentDictionary<string, Dictionary<string, JsonElement>> Loaded = new();
-
-    static Dictionary<string, JsonElement>? TryLoad(string family)
-    {
-        var path = Path.Combine(FixtureDir, family + ".json");
-        if (!File.Exists(path)) return null;
-        return Loaded.GetOrAdd(family, _ =>
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            var cases = new Dictionary<string, JsonElement>();
-            foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
-            {
-                var name = c.GetProperty("name").GetString()!;
-                if (!cases.TryAdd(name, c.Clone())) throw new InvalidDataException($"{path}: case '{name}' appears twice");
-            }
-            return cases;
-        });
-    }
-
-    static JsonElement Case(string family, string name)
-    {
-        var cases = TryLoad(family) ?? throw new FileNotFoundException($"fixture file {family}.json is missing; run /usr/bin/python3 tests/fixtures/make_conv_fixtures.py");
-        return cases.TryGetValue(name, out var c) ? c : throw new KeyNotFoundException($"no case '{name}' in {family}.json");
-    }
-
-    public static IEnumerable<object[]> Cases(string family)
-        => (TryLoad(family)?.Keys ?? Enumerable.Empty<string>()).Select(n => new object[] { n });
+    public static IEnumerable<object[]> Cases(string family) => CaseNames(family);
 
     [Fact]
-    public void FixturesArePresent()
-    {
-        foreach (var family in Families)
-        {
-            var cases = TryLoad(family);
-            Assert.True(cases is not null, $"fixture file {family}.json is missing from {FixtureDir}; run /usr/bin/python3 tests/fixtures/make_conv_fixtures.py");
-            Assert.True(cases!.Count > 0, $"fixture file {family}.json has no cases");
-        }
-    }
+    public void FixturesArePresent() => AssertPresent(Families, Generator);
 
     // ------------------------------------------------------------------------------------------
     // op cases
@@ -404,119 +369,4 @@ public class ConvFixtureTests(ITestOutputHelper output)
         Assert.True(Math.Abs(losses[^1] - expected[^1]) <= 0.01 * expected[^1],
             $"final loss after {steps} steps {losses[^1]:R} is not within 1% of PyTorch's {expected[^1]:R}");
     }
-
-    // ------------------------------------------------------------------------------------------
-    // comparison and JSON helpers
-    // ------------------------------------------------------------------------------------------
-
-    static bool Close(double actual, double expected)
-    {
-        if (double.IsNaN(expected)) return double.IsNaN(actual);
-        if (double.IsInfinity(expected)) return actual == expected;
-        if (!double.IsFinite(actual)) return false;
-        return Math.Abs(actual - expected) <= Tolerance * Math.Max(1.0, Math.Abs(expected));
-    }
-
-    sealed class Mismatches(string caseName)
-    {
-        const int MaxPerItem = 12;
-        readonly List<string> lines = new();
-        int count;
-
-        public void Add(string message) { count++; lines.Add($"  {caseName}: {message}"); }
-
-        public void Tensor(string what, torch.Tensor actual, JsonElement expected)
-        {
-            var shape = ReadShape(expected.GetProperty("shape"));
-            if (!actual.shape.SequenceEqual(shape)) { Add($"{what}: shape {Fmt(actual.shape)}, expected {Fmt(shape)}"); return; }
-            Values(what, actual.ToArray(), ReadTensor(expected).ToArray(), Array.ConvertAll(shape, v => (int)v));
-        }
-
-        public void Grad(string what, torch.Tensor leaf, JsonElement expectedData)
-        {
-            var expected = ReadFloats(expectedData);
-            if (leaf.grad is null)
-            {
-                if (expected.Any(v => v != 0f)) Add($"{what}: missing (null), expected non-zero values");
-                return;
-            }
-            if (!leaf.grad.shape.SequenceEqual(leaf.shape)) { Add($"{what}: shape {Fmt(leaf.grad.shape)}, expected {Fmt(leaf.shape)}"); return; }
-            Values(what, leaf.grad.ToArray(), expected, Array.ConvertAll(leaf.shape, v => (int)v));
-        }
-
-        public void Values(string what, float[] actual, float[] expected, int[] shape)
-        {
-            if (actual.Length != expected.Length) { Add($"{what}: {actual.Length} values, expected {expected.Length}"); return; }
-            int bad = 0;
-            for (int i = 0; i < actual.Length; i++)
-            {
-                if (Close(actual[i], expected[i])) continue;
-                if (++bad <= MaxPerItem)
-                    Add($"{what}[{i}]{Index(i, shape)}: expected {F(expected[i])}, actual {F(actual[i])} (diff {F(actual[i] - expected[i])})");
-                else count++;
-            }
-            if (bad > MaxPerItem) lines.Add($"  {caseName}: {what}: … {bad - MaxPerItem} more mismatches");
-        }
-
-        public void ThrowIfAny()
-        {
-            if (count > 0)
-                Assert.Fail($"case '{caseName}' differs from PyTorch in {count} place(s) (rule: |a−e| ≤ 1e-4·max(1,|e|), NaN/±Inf exact)\n" + string.Join("\n", lines));
-        }
-
-        static string Index(int flat, int[] shape)
-        {
-            if (shape.Length < 2) return "";
-            var idx = new int[shape.Length];
-            for (int d = shape.Length - 1; d >= 0; d--) { idx[d] = flat % shape[d]; flat /= shape[d]; }
-            return " (at [" + string.Join(", ", idx) + "])";
-        }
-
-        static string F(float v) => v.ToString("R", CultureInfo.InvariantCulture);
-    }
-
-    static float ReadFloat(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.Number => e.GetSingle(),
-        JsonValueKind.String => e.GetString() switch
-        {
-            "NaN" => float.NaN,
-            "Infinity" => float.PositiveInfinity,
-            "-Infinity" => float.NegativeInfinity,
-            var s => throw new InvalidDataException($"not a float: '{s}'"),
-        },
-        _ => throw new InvalidDataException($"not a float: {e}"),
-    };
-
-    static float[] ReadFloats(JsonElement array) => array.EnumerateArray().Select(ReadFloat).ToArray();
-
-    static long[] ReadShape(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt64()).ToArray();
-
-    /// <summary>{"shape", "data": [...]} or {"shape", "b64": little-endian float32}.</summary>
-    static Tensor ReadTensor(JsonElement t, bool requiresGrad = false)
-    {
-        var shape = ReadShape(t.GetProperty("shape"));
-        float[] values;
-        if (t.TryGetProperty("b64", out var b64))
-        {
-            var bytes = Convert.FromBase64String(b64.GetString()!);
-            values = new float[bytes.Length / 4];
-            for (int i = 0; i < values.Length; i++) values[i] = BitConverter.ToSingle(bytes, 4 * i); // little-endian hosts
-        }
-        else values = ReadFloats(t.GetProperty("data"));
-        return tensor(values, shape, requires_grad: requiresGrad);
-    }
-
-    static Dictionary<string, Tensor> ReadState(JsonElement state)
-    {
-        var d = new Dictionary<string, Tensor>();
-        foreach (var p in state.EnumerateObject()) d[p.Name] = ReadTensor(p.Value);
-        return d;
-    }
-
-    static bool Has(JsonElement o, string key) => o.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
-    static long Long(JsonElement o, string key) => o.GetProperty(key).GetInt64();
-    static long[] Longs(JsonElement o, string key) => o.GetProperty(key).EnumerateArray().Select(e => e.GetInt64()).ToArray();
-    static long[]? LongsOrNull(JsonElement o, string key) => Has(o, key) ? Longs(o, key) : null;
-    static string Fmt(long[] shape) => "[" + string.Join(", ", shape) + "]";
 }

@@ -1,11 +1,10 @@
-using System.Collections.Concurrent;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AeNotebooks.Torch;
 using AeNotebooks.Torch.Modules;
 using Xunit;
 using static AeNotebooks.Torch.torch;
+using static AeNotebooks.Torch.Tests.FixtureSupport;
 
 namespace AeNotebooks.Torch.Tests;
 
@@ -20,59 +19,20 @@ namespace AeNotebooks.Torch.Tests;
 /// </summary>
 public class TorchFixtureTests
 {
-    const double Tolerance = 1e-4;
+    const string Generator = "/usr/bin/python3 tests/fixtures/make_fixtures.py";
 
     /// <summary>Every fixture file this suite expects; each must exist and hold at least one case.</summary>
     public static readonly string[] Families =
         ["elementwise", "binary", "reductions", "shape", "matmul", "composite", "losses", "modules", "optimizers", "schedulers", "init"];
 
-    static string FixtureDir => Path.Combine(AppContext.BaseDirectory, "Fixtures");
-
-    static readonly ConcurrentDictionary<string, Dictionary<string, JsonElement>> Loaded = new();
-
-    /// <summary>The cases of one family by name (null when the file is missing).</summary>
-    static Dictionary<string, JsonElement>? TryLoad(string family)
-    {
-        var path = Path.Combine(FixtureDir, family + ".json");
-        if (!File.Exists(path)) return null;
-        return Loaded.GetOrAdd(family, _ =>
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            var cases = new Dictionary<string, JsonElement>();
-            foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
-            {
-                var name = c.GetProperty("name").GetString()!;
-                if (!cases.TryAdd(name, c.Clone())) throw new InvalidDataException($"{path}: case '{name}' appears twice");
-            }
-            return cases;
-        });
-    }
-
-    static JsonElement Case(string family, string name)
-    {
-        var cases = TryLoad(family) ?? throw new FileNotFoundException($"fixture file {Path.Combine(FixtureDir, family + ".json")} is missing; run /usr/bin/python3 tests/fixtures/make_fixtures.py");
-        return cases.TryGetValue(name, out var c) ? c : throw new KeyNotFoundException($"no case '{name}' in {family}.json");
-    }
+    static JsonElement Case(string family, string name) => LoadCase(family, name, Generator);
 
     /// <summary>MemberData source: one row per case name (empty when the file is missing; FixturesArePresent then fails).</summary>
-    public static IEnumerable<object[]> Cases(string family)
-        => (TryLoad(family)?.Keys ?? Enumerable.Empty<string>()).Select(n => new object[] { n });
+    public static IEnumerable<object[]> Cases(string family) => CaseNames(family);
 
-    // ------------------------------------------------------------------------------------------
-    // the suite cannot pass silently without data
-    // ------------------------------------------------------------------------------------------
-
+    /// <summary>The suite cannot pass silently without data.</summary>
     [Fact]
-    public void FixturesArePresent()
-    {
-        Assert.True(Directory.Exists(FixtureDir), $"fixture directory {FixtureDir} is missing; run /usr/bin/python3 tests/fixtures/make_fixtures.py");
-        foreach (var family in Families)
-        {
-            var cases = TryLoad(family);
-            Assert.True(cases is not null, $"fixture file {family}.json is missing from {FixtureDir}");
-            Assert.True(cases!.Count > 0, $"fixture file {family}.json has no cases");
-        }
-    }
+    public void FixturesArePresent() => AssertPresent(Families, Generator);
 
     // ------------------------------------------------------------------------------------------
     // one theory per family
@@ -108,8 +68,7 @@ public class TorchFixtureTests
         var model = nn.Sequential(layers);
         if (c.GetProperty("mode").GetString() == "eval") model.eval();
 
-        var state = new Dictionary<string, Tensor>();
-        foreach (var p in c.GetProperty("state").EnumerateObject()) state[p.Name] = ReadTensor(p.Value);
+        var state = ReadState(c.GetProperty("state"));
         var engineKeys = model.state_dict().Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
         var torchKeys = state.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
         Assert.True(engineKeys.SequenceEqual(torchKeys),
@@ -434,110 +393,8 @@ public class TorchFixtureTests
     };
 
     // ------------------------------------------------------------------------------------------
-    // comparison
+    // JSON helpers of this suite (the shared ones are in FixtureSupport)
     // ------------------------------------------------------------------------------------------
-
-    /// <summary>The tolerance rule (see the class comment).</summary>
-    static bool Close(double actual, double expected)
-    {
-        if (double.IsNaN(expected)) return double.IsNaN(actual);
-        if (double.IsInfinity(expected)) return actual == expected;
-        if (!double.IsFinite(actual)) return false;
-        return Math.Abs(actual - expected) <= Tolerance * Math.Max(1.0, Math.Abs(expected));
-    }
-
-    /// <summary>Collects every difference in one case, then fails once listing them (case, what, index, expected, actual).</summary>
-    sealed class Mismatches(string caseName)
-    {
-        const int MaxPerItem = 12;
-        readonly List<string> lines = new();
-        int count;
-
-        public void Add(string message) { count++; lines.Add($"  {caseName}: {message}"); }
-
-        public void Tensor(string what, torch.Tensor actual, JsonElement expected)
-        {
-            var shape = ReadShape(expected.GetProperty("shape"));
-            if (!actual.shape.SequenceEqual(shape)) { Add($"{what}: shape {Fmt(actual.shape)}, expected {Fmt(shape)}"); return; }
-            Values(what, actual.ToArray(), ReadFloats(expected.GetProperty("data")), ToInt(shape));
-        }
-
-        public void Grad(string what, torch.Tensor leaf, JsonElement expectedData)
-        {
-            var expected = ReadFloats(expectedData);
-            if (leaf.grad is null)
-            {
-                // PyTorch stores zeros for an input that got no gradient contribution; the engine may leave null
-                if (expected.Any(v => v != 0f)) Add($"{what}: missing (null), expected non-zero values");
-                return;
-            }
-            if (!leaf.grad.shape.SequenceEqual(leaf.shape)) { Add($"{what}: shape {Fmt(leaf.grad.shape)}, expected {Fmt(leaf.shape)}"); return; }
-            Values(what, leaf.grad.ToArray(), expected, ToInt(leaf.shape));
-        }
-
-        public void Values(string what, float[] actual, float[] expected, int[] shape)
-        {
-            if (actual.Length != expected.Length) { Add($"{what}: {actual.Length} values, expected {expected.Length}"); return; }
-            int bad = 0;
-            for (int i = 0; i < actual.Length; i++)
-            {
-                if (Close(actual[i], expected[i])) continue;
-                if (++bad <= MaxPerItem)
-                    Add($"{what}[{i}]{Index(i, shape)}: expected {F(expected[i])}, actual {F(actual[i])} (diff {F(actual[i] - expected[i])})");
-                else count++;
-            }
-            if (bad > MaxPerItem) lines.Add($"  {caseName}: {what}: … {bad - MaxPerItem} more mismatches");
-        }
-
-        public void ThrowIfAny()
-        {
-            if (count > 0)
-                Assert.Fail($"case '{caseName}' differs from PyTorch in {count} place(s) (rule: |a−e| ≤ 1e-4·max(1,|e|), NaN/±Inf exact)\n" + string.Join("\n", lines));
-        }
-
-        static string Index(int flat, int[] shape)
-        {
-            if (shape.Length < 2) return "";
-            var idx = new int[shape.Length];
-            for (int d = shape.Length - 1; d >= 0; d--) { idx[d] = flat % shape[d]; flat /= shape[d]; }
-            return " (at [" + string.Join(", ", idx) + "])";
-        }
-
-        static string F(float v) => v.ToString("R", CultureInfo.InvariantCulture);
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // JSON helpers
-    // ------------------------------------------------------------------------------------------
-
-    static float ReadFloat(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.Number => e.GetSingle(),
-        JsonValueKind.String => e.GetString() switch
-        {
-            "NaN" => float.NaN,
-            "Infinity" => float.PositiveInfinity,
-            "-Infinity" => float.NegativeInfinity,
-            var s => throw new InvalidDataException($"not a float: '{s}'"),
-        },
-        _ => throw new InvalidDataException($"not a float: {e}"),
-    };
-
-    static float[] ReadFloats(JsonElement array) => array.EnumerateArray().Select(ReadFloat).ToArray();
-
-    static long[] ReadShape(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt64()).ToArray();
-
-    static Tensor ReadTensor(JsonElement t, bool requiresGrad = false)
-        => tensor(ReadFloats(t.GetProperty("data")), ReadShape(t.GetProperty("shape")), requires_grad: requiresGrad);
-
-    static bool Has(JsonElement o, string key) => o.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
-    static double Num(JsonElement o, string key) => o.GetProperty(key).GetDouble();
-    static double Num(JsonElement o, string key, double fallback) => Has(o, key) ? o.GetProperty(key).GetDouble() : fallback;
-    static double? NumOrNull(JsonElement o, string key) => Has(o, key) ? o.GetProperty(key).GetDouble() : null;
-    static long Long(JsonElement o, string key) => o.GetProperty(key).GetInt64();
-    static long[] Longs(JsonElement o, string key) => o.GetProperty(key).EnumerateArray().Select(e => e.GetInt64()).ToArray();
-    static bool Bool(JsonElement o, string key, bool fallback) => Has(o, key) ? o.GetProperty(key).GetBoolean() : fallback;
-    static string Str(JsonElement o, string key, string fallback) => Has(o, key) ? o.GetProperty(key).GetString()! : fallback;
 
     static (double b1, double b2) Betas(JsonElement args)
     {
@@ -553,7 +410,4 @@ public class TorchFixtureTests
         "none" => Reduction.None,
         var r => throw new NotSupportedException($"reduction {r}"),
     };
-
-    static int[] ToInt(long[] shape) => Array.ConvertAll(shape, v => (int)v);
-    static string Fmt(long[] shape) => "[" + string.Join(", ", shape) + "]";
 }

@@ -82,6 +82,14 @@ internal static unsafe class ConvKernels
         if (ox1 < ox0) ox1 = ox0;
     }
 
+    /// <summary>
+    /// Stride 2: how many of the positions [ox0, ox1) (a multiple of 8, from ox0) the vector code may take, whole
+    /// vectors of 8 while the 16 image floats each reads or writes stay inside the image row (0 without SIMD).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int EvenVectorRun(ConvGeometry g, int off, int ox0, int ox1)
+        => PoolSimd.Enabled ? Math.Max(0, Math.Min(ox1 - ox0, (g.W - off - 2 * ox0) / 2) / 8 * 8) : 0;
+
     public static void Im2Col(float* img, ConvGeometry g, int oy0, int oy1, float* col)
     {
         int n = (oy1 - oy0) * g.Wo, wo = g.Wo;
@@ -111,8 +119,7 @@ internal static unsafe class ConvKernels
                         if (g.Sw == 1) new ReadOnlySpan<float>(s + ox0, ox1 - ox0).CopyTo(new Span<float>(d + ox0, ox1 - ox0));
                         else if (g.Sw == 2)
                         {
-                            // whole vectors while the 16 floats read stay inside this input row
-                            int v = PoolSimd.Enabled ? Math.Max(0, Math.Min(ox1 - ox0, (g.W - off - 2 * ox0) / 2) / 8 * 8) : 0;
+                            int v = EvenVectorRun(g, off, ox0, ox1);
                             if (v > 0) PoolSimd.GatherEven(s + 2 * ox0, d + ox0, v);
                             for (int ox = ox0 + v; ox < ox1; ox++) d[ox] = s[2 * ox];
                         }
@@ -148,8 +155,7 @@ internal static unsafe class ConvKernels
                         }
                         else if (g.Sw == 2)
                         {
-                            // whole vectors while the 16 floats touched stay inside this image row
-                            int v = PoolSimd.Enabled ? Math.Max(0, Math.Min(ox1 - ox0, (g.W - off - 2 * ox0) / 2) / 8 * 8) : 0;
+                            int v = EvenVectorRun(g, off, ox0, ox1);
                             if (v > 0) PoolSimd.ScatterAddEven(s + ox0, d + 2 * ox0, v);
                             for (int ox = ox0 + v; ox < ox1; ox++) d[2 * ox] += s[ox];
                         }
@@ -174,24 +180,7 @@ internal static unsafe class ConvKernels
             ConvDirect.Gather(g, groups, p, img, imgOff, w, wOff, pos, posOff, accumulate);
             return;
         }
-        int pg = p / groups, kg = g.Rows / groups, n = g.Positions;
-        if (g.Pointwise)
-        {
-            for (int grp = 0; grp < groups; grp++)
-                Sgemm.Multiply(false, false, pg, n, kg, w, wOff + grp * pg * kg, kg, img, imgOff + grp * kg * n, n,
-                    pos, posOff + grp * pg * n, n, accumulate);
-            return;
-        }
-        int blockRows = g.BlockRows;
-        var col = Columns((long)g.Rows * blockRows * g.Wo);
-        for (int oy0 = 0; oy0 < g.Ho; oy0 += blockRows)
-        {
-            int oy1 = Math.Min(g.Ho, oy0 + blockRows), nb = (oy1 - oy0) * g.Wo;
-            fixed (float* pi = img, pc = col) Im2Col(pi + imgOff, g, oy0, oy1, pc);
-            for (int grp = 0; grp < groups; grp++)
-                Sgemm.Multiply(false, false, pg, nb, kg, w, wOff + grp * pg * kg, kg, col, grp * kg * nb, nb,
-                    pos, posOff + grp * pg * n + oy0 * g.Wo, n, accumulate);
-        }
+        Im2ColProducts(g, groups, p, img, imgOff, w, wOff, pos, posOff, accumulate, null, 0, null, 0);
     }
 
     /// <summary>img += col2im(Wᵀ · pos), per group (the adjoint of <see cref="Gather"/>).</summary>
@@ -237,21 +226,7 @@ internal static unsafe class ConvKernels
             if (dw is not null) WeightGrad(g, groups, p, pos, posOff, img, imgOff, dw, dwOff);
             return;
         }
-        int pg = p / groups, kg = g.Rows / groups, n = g.Positions;
-        int blockRows = g.BlockRows;
-        var col = Columns((long)g.Rows * blockRows * g.Wo);
-        for (int oy0 = 0; oy0 < g.Ho; oy0 += blockRows)
-        {
-            int oy1 = Math.Min(g.Ho, oy0 + blockRows), nb = (oy1 - oy0) * g.Wo;
-            fixed (float* pi = img, pc = col) Im2Col(pi + imgOff, g, oy0, oy1, pc);
-            for (int grp = 0; grp < groups; grp++)
-            {
-                Sgemm.Multiply(false, false, pg, nb, kg, w, wOff + grp * pg * kg, kg, col, grp * kg * nb, nb,
-                    gpos, gposOff + grp * pg * n + oy0 * g.Wo, n, accumulate: true);
-                Sgemm.Multiply(false, true, pg, kg, nb, pos, posOff + grp * pg * n + oy0 * g.Wo, n, col, grp * kg * nb, nb,
-                    dw, dwOff + grp * pg * kg, kg, accumulate: true);
-            }
-        }
+        Im2ColProducts(g, groups, p, img, imgOff, w, wOff, gpos, gposOff, true, pos, posOff, dw, dwOff);
     }
 
     /// <summary>dW += pos · im2col(img)ᵀ, per group; dW is [P, C/groups·Kh·Kw] at dwOff.</summary>
@@ -263,12 +238,22 @@ internal static unsafe class ConvKernels
             ConvDirect.WeightGrad(g, groups, p, pos, posOff, img, imgOff, dw, dwOff);
             return;
         }
+        Im2ColProducts(g, groups, p, img, imgOff, null, 0, null, 0, false, pos, posOff, dw, dwOff);
+    }
+
+    /// <summary>
+    /// The im2col + GEMM path of <see cref="Gather"/> and <see cref="WeightGrad"/>; when both products are asked
+    /// for, each block of columns is made once and feeds both. gpos = (accumulate ? gpos : 0) + W · im2col(img)
+    /// when gpos is given; dW += pos · im2col(img)ᵀ when dw is given (w with gpos, pos with dw).
+    /// </summary>
+    static void Im2ColProducts(ConvGeometry g, int groups, int p, float[] img, int imgOff,
+        float[]? w, int wOff, float[]? gpos, int gposOff, bool accumulate, float[]? pos, int posOff, float[]? dw, int dwOff)
+    {
         int pg = p / groups, kg = g.Rows / groups, n = g.Positions;
         if (g.Pointwise)
         {
-            for (int grp = 0; grp < groups; grp++)
-                Sgemm.Multiply(false, true, pg, kg, n, pos, posOff + grp * pg * n, n, img, imgOff + grp * kg * n, n,
-                    dw, dwOff + grp * pg * kg, kg, accumulate: true);
+            // 1×1, stride 1, no padding: img is its own column matrix
+            for (int grp = 0; grp < groups; grp++) Products(grp, img, imgOff + grp * kg * n, n, 0);
             return;
         }
         int blockRows = g.BlockRows;
@@ -277,8 +262,17 @@ internal static unsafe class ConvKernels
         {
             int oy1 = Math.Min(g.Ho, oy0 + blockRows), nb = (oy1 - oy0) * g.Wo;
             fixed (float* pi = img, pc = col) Im2Col(pi + imgOff, g, oy0, oy1, pc);
-            for (int grp = 0; grp < groups; grp++)
-                Sgemm.Multiply(false, true, pg, kg, nb, pos, posOff + grp * pg * n + oy0 * g.Wo, n, col, grp * kg * nb, nb,
+            for (int grp = 0; grp < groups; grp++) Products(grp, col, grp * kg * nb, nb, oy0 * g.Wo);
+        }
+
+        // group grp's products over nb positions starting at position `at`, its columns at cols[colOff], nb per row
+        void Products(int grp, float[] cols, int colOff, int nb, int at)
+        {
+            if (gpos is not null)
+                Sgemm.Multiply(false, false, pg, nb, kg, w!, wOff + grp * pg * kg, kg, cols, colOff, nb,
+                    gpos, gposOff + grp * pg * n + at, n, accumulate);
+            if (dw is not null)
+                Sgemm.Multiply(false, true, pg, kg, nb, pos!, posOff + grp * pg * n + at, n, cols, colOff, nb,
                     dw, dwOff + grp * pg * kg, kg, accumulate: true);
         }
     }

@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace AeNotebooks.Torch;
 
@@ -71,15 +73,40 @@ public static partial class torch
 
         public Tensor relu() => Unary("relu",
             static (x, y) => TensorPrimitives.Max(x, 0f, y),
-            // !(x ≤ 0) lets a NaN's gradient through, as PyTorch's threshold_backward does
-            static (x, y, g, gx) => { for (int i = 0; i < gx.Length; i++) if (!(x[i] <= 0f)) gx[i] += g[i]; });
+            // gx += g where !(x ≤ 0), which lets a NaN's gradient through, as PyTorch's threshold_backward does;
+            // elsewhere gx keeps its bits (adding 0 would turn a −0 into +0). Whole vectors, then a scalar tail.
+            static (x, y, g, gx) =>
+            {
+                ref float xs = ref MemoryMarshal.GetReference(x), gs = ref MemoryMarshal.GetReference(g), acc = ref MemoryMarshal.GetReference(gx);
+                int i = 0;
+                for (; i <= gx.Length - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var a = Vector.LoadUnsafe(ref acc, (nuint)i);
+                    var blocked = Vector.LessThanOrEqual(Vector.LoadUnsafe(ref xs, (nuint)i), Vector<float>.Zero);
+                    Vector.ConditionalSelect(blocked, a, a + Vector.LoadUnsafe(ref gs, (nuint)i)).StoreUnsafe(ref acc, (nuint)i);
+                }
+                for (; i < gx.Length; i++) if (!(x[i] <= 0f)) gx[i] += g[i];
+            });
 
         public Tensor leaky_relu(double negative_slope = 0.01)
         {
             float a = (float)negative_slope;
             return Unary("leaky_relu",
                 (x, y) => { for (int i = 0; i < y.Length; i++) y[i] = x[i] > 0f ? x[i] : a * x[i]; },
-                (x, y, g, gx) => { for (int i = 0; i < gx.Length; i++) gx[i] += x[i] > 0f ? g[i] : a * g[i]; });
+                // gx += (x > 0 ? g : a·g): whole vectors, then a scalar tail (the same roundings either way)
+                (x, y, g, gx) =>
+                {
+                    ref float xs = ref MemoryMarshal.GetReference(x), gs = ref MemoryMarshal.GetReference(g), acc = ref MemoryMarshal.GetReference(gx);
+                    var slope = new Vector<float>(a);
+                    int i = 0;
+                    for (; i <= gx.Length - Vector<float>.Count; i += Vector<float>.Count)
+                    {
+                        var gv = Vector.LoadUnsafe(ref gs, (nuint)i);
+                        var passes = Vector.GreaterThan(Vector.LoadUnsafe(ref xs, (nuint)i), Vector<float>.Zero);
+                        (Vector.LoadUnsafe(ref acc, (nuint)i) + Vector.ConditionalSelect(passes, gv, slope * gv)).StoreUnsafe(ref acc, (nuint)i);
+                    }
+                    for (; i < gx.Length; i++) gx[i] += x[i] > 0f ? g[i] : a * g[i];
+                });
         }
 
         public Tensor sigmoid() => Unary("sigmoid",

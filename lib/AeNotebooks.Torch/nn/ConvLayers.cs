@@ -5,35 +5,63 @@ using static AeNotebooks.Torch.torch;
 namespace AeNotebooks.Torch.Modules
 {
     /// <summary>
-    /// 2-D convolution, weight [out, in/groups, kH, kW]. Initialised as PyTorch does: weight by
-    /// kaiming_uniform_(a = √5), bias ~ U(±1/√fan_in) with fan_in = in/groups·kH·kW.
+    /// What Conv2d and ConvTranspose2d share (TorchSharp's Convolution, PyTorch's _ConvNd): the channel counts,
+    /// kernel, stride, padding, dilation and groups, checked alike; the weight and bias; the description.
     /// </summary>
-    public sealed class Conv2d : nn.Module<Tensor, Tensor>
+    public abstract class Convolution : nn.Module<Tensor, Tensor>
     {
-        public Parameter weight;
+        public Parameter weight = null!; // set by each constructor
         public Parameter? bias;
         public long in_channels { get; }
         public long out_channels { get; }
         public (long, long) kernel_size { get; }
         public (long, long) stride { get; }
-        /// <summary>Zero padding (H, W); (0, 0) when padding_type is Same (the forward computes it).</summary>
+        /// <summary>Zero padding (H, W); for a Conv2d with a padding_type of Same, (0, 0) (the forward computes it).</summary>
         public (long, long) padding { get; }
-        /// <summary>Null for numeric padding; Valid or Same when constructed with a Padding.</summary>
-        public Padding? padding_type { get; }
         public (long, long) dilation { get; }
         public long groups { get; }
 
-        internal Conv2d(long inChannels, long outChannels, (long, long) kernel, (long, long) stride, (long, long) padding, Padding? paddingType,
-            (long, long) dilation, PaddingModes paddingMode, long groups, bool hasBias) : base("Conv2d")
+        /// <summary>Checks and keeps the shared arguments; the derived constructor then checks its own and calls <see cref="Init"/>.</summary>
+        private protected Convolution(string name, long inChannels, long outChannels, (long, long) kernel, (long, long) stride, (long, long) padding,
+            (long, long) dilation, PaddingModes paddingMode, long groups) : base(name)
         {
-            ConvChecks.Channels("Conv2d", inChannels, outChannels, groups, kernel, stride, dilation, paddingMode);
+            ConvChecks.Channels(name, inChannels, outChannels, groups, kernel, stride, dilation, paddingMode);
+            (in_channels, out_channels, kernel_size, this.stride, this.padding, this.dilation, this.groups) =
+                (inChannels, outChannels, kernel, stride, padding, dilation, groups);
+        }
+
+        /// <summary>Makes the weight of `weightShape` and the bias, initialised as PyTorch does, and registers them.</summary>
+        private protected void Init(long[] weightShape, bool hasBias)
+        {
+            weight = new Parameter(empty(weightShape));
+            ConvChecks.Init(weight, ref bias, out_channels, hasBias);
+            RegisterComponents();
+        }
+
+        /// <summary>"Name(in→out, kernel k, stride s, padding p[extra][, dilation d][, groups g][, no bias])".</summary>
+        private protected string DescribeAs(string paddingText, string extra = "")
+            => $"{name}({in_channels}→{out_channels}, kernel {ConvChecks.Fmt(kernel_size)}, stride {ConvChecks.Fmt(stride)}, padding {paddingText}{extra}"
+               + (dilation != (1, 1) ? $", dilation {ConvChecks.Fmt(dilation)}" : "") + (groups != 1 ? $", groups {groups}" : "")
+               + (bias is null ? ", no bias" : "") + ")";
+    }
+
+    /// <summary>
+    /// 2-D convolution, weight [out, in/groups, kH, kW]. Initialised as PyTorch does: weight by
+    /// kaiming_uniform_(a = √5), bias ~ U(±1/√fan_in) with fan_in = in/groups·kH·kW.
+    /// </summary>
+    public sealed class Conv2d : Convolution
+    {
+        /// <summary>Null for numeric padding; Valid or Same when constructed with a Padding.</summary>
+        public Padding? padding_type { get; }
+
+        internal Conv2d(long inChannels, long outChannels, (long, long) kernel, (long, long) stride, (long, long) padding, Padding? paddingType,
+            (long, long) dilation, PaddingModes paddingMode, long groups, bool hasBias)
+            : base("Conv2d", inChannels, outChannels, kernel, stride, paddingType == null ? padding : (0, 0), dilation, paddingMode, groups)
+        {
             if (paddingType == Padding.Same && (stride.Item1 != 1 || stride.Item2 != 1))
                 throw new ArgumentException($"Conv2d: padding Same needs stride 1, got {stride}");
-            (in_channels, out_channels, kernel_size, this.stride, this.padding, padding_type, this.dilation, this.groups) =
-                (inChannels, outChannels, kernel, stride, paddingType == null ? padding : (0, 0), paddingType, dilation, groups);
-            weight = new Parameter(empty(outChannels, inChannels / groups, kernel.Item1, kernel.Item2));
-            ConvChecks.Init(weight, ref bias, outChannels, hasBias);
-            RegisterComponents();
+            padding_type = paddingType;
+            Init([outChannels, inChannels / groups, kernel.Item1, kernel.Item2], hasBias);
         }
 
         public override Tensor forward(Tensor input)
@@ -45,41 +73,25 @@ namespace AeNotebooks.Torch.Modules
                 : nn.functional.conv2d(input, weight, bias, s, [padding.Item1, padding.Item2], d, groups);
         }
 
-        protected override string Describe()
-            => $"Conv2d({in_channels}→{out_channels}, kernel {ConvChecks.Fmt(kernel_size)}, stride {ConvChecks.Fmt(stride)}, padding "
-               + (padding_type is Padding p ? p.ToString() : ConvChecks.Fmt(padding))
-               + (dilation != (1, 1) ? $", dilation {ConvChecks.Fmt(dilation)}" : "") + (groups != 1 ? $", groups {groups}" : "")
-               + (bias is null ? ", no bias" : "") + ")";
+        protected override string Describe() => DescribeAs(padding_type is Padding p ? p.ToString() : ConvChecks.Fmt(padding));
     }
 
     /// <summary>
     /// 2-D transposed convolution, weight [in, out/groups, kH, kW]. Initialised as PyTorch does (kaiming_uniform_(a = √5);
     /// PyTorch's fan_in for this weight is out/groups·kH·kW, and the bias bound 1/√fan_in uses it too).
     /// </summary>
-    public sealed class ConvTranspose2d : nn.Module<Tensor, Tensor>
+    public sealed class ConvTranspose2d : Convolution
     {
-        public Parameter weight;
-        public Parameter? bias;
-        public long in_channels { get; }
-        public long out_channels { get; }
-        public (long, long) kernel_size { get; }
-        public (long, long) stride { get; }
-        public (long, long) padding { get; }
         public (long, long) output_padding { get; }
-        public (long, long) dilation { get; }
-        public long groups { get; }
 
         internal ConvTranspose2d(long inChannels, long outChannels, (long, long) kernel, (long, long) stride, (long, long) padding,
-            (long, long) outputPadding, (long, long) dilation, PaddingModes paddingMode, long groups, bool hasBias) : base("ConvTranspose2d")
+            (long, long) outputPadding, (long, long) dilation, PaddingModes paddingMode, long groups, bool hasBias)
+            : base("ConvTranspose2d", inChannels, outChannels, kernel, stride, padding, dilation, paddingMode, groups)
         {
-            ConvChecks.Channels("ConvTranspose2d", inChannels, outChannels, groups, kernel, stride, dilation, paddingMode);
             if (outputPadding.Item1 >= Math.Max(stride.Item1, dilation.Item1) || outputPadding.Item2 >= Math.Max(stride.Item2, dilation.Item2) || outputPadding.Item1 < 0 || outputPadding.Item2 < 0)
                 throw new ArgumentException($"ConvTranspose2d: output_padding {outputPadding} must be non-negative and smaller than stride {stride} or dilation {dilation}");
-            (in_channels, out_channels, kernel_size, this.stride, this.padding, output_padding, this.dilation, this.groups) =
-                (inChannels, outChannels, kernel, stride, padding, outputPadding, dilation, groups);
-            weight = new Parameter(empty(inChannels, outChannels / groups, kernel.Item1, kernel.Item2));
-            ConvChecks.Init(weight, ref bias, outChannels, hasBias);
-            RegisterComponents();
+            output_padding = outputPadding;
+            Init([inChannels, outChannels / groups, kernel.Item1, kernel.Item2], hasBias);
         }
 
         public override Tensor forward(Tensor input)
@@ -90,10 +102,7 @@ namespace AeNotebooks.Torch.Modules
         }
 
         protected override string Describe()
-            => $"ConvTranspose2d({in_channels}→{out_channels}, kernel {ConvChecks.Fmt(kernel_size)}, stride {ConvChecks.Fmt(stride)}, padding {ConvChecks.Fmt(padding)}"
-               + (output_padding != (0, 0) ? $", output_padding {ConvChecks.Fmt(output_padding)}" : "")
-               + (dilation != (1, 1) ? $", dilation {ConvChecks.Fmt(dilation)}" : "") + (groups != 1 ? $", groups {groups}" : "")
-               + (bias is null ? ", no bias" : "") + ")";
+            => DescribeAs(ConvChecks.Fmt(padding), output_padding != (0, 0) ? $", output_padding {ConvChecks.Fmt(output_padding)}" : "");
     }
 
     /// <summary>Max pooling over kH×kW windows (stride defaults to the kernel size).</summary>
