@@ -131,4 +131,108 @@ public class TrainingTests
         Assert.Contains("9", e.Message);
         Assert.Throws<ArgumentException>(() => Trainer.Fit(Models.LinearAutoencoder(2, 1), null, rand(10, 2), new TrainOptions { BatchSize = 0 }));
     }
+
+    // ------------------------------------------------------------------ the per-step work, made cheap (fit_overhead benchmark)
+
+    /// <summary>The recorder's statistics as first written: one plain pass over the values.</summary>
+    static (double mean, double std, double zero, double saturated, double min, double max, int[] histogram) OnePass(
+        float[] values, double low, double high, float saturatedLow, float saturatedHigh)
+    {
+        const int bins = 40;
+        double sum = 0, sumSq = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        int zeros = 0, saturated = 0;
+        var histogram = new int[bins];
+        foreach (var v in values)
+        {
+            sum += v; sumSq += (double)v * v;
+            if (v < min) min = v;
+            if (v > max) max = v;
+            if (v == 0) zeros++;
+            if (v < saturatedLow || v > saturatedHigh) saturated++;
+            if (v >= low && v <= high) histogram[Math.Min(bins - 1, (int)((v - low) / (high - low) * bins))]++;
+        }
+        int n = Math.Max(values.Length, 1);
+        double mean = sum / n;
+        return (mean, Math.Sqrt(Math.Max(0, sumSq / n - mean * mean)), (double)zeros / n, (double)saturated / n, min, max, histogram);
+    }
+
+    public static TheoryData<string> ValueSets => new() { "normal", "relu", "sigmoid", "bin edges", "non-finite", "empty", "odd length" };
+
+    static float[] Values(string name)
+    {
+        var g = new Generator(11);
+        float[] Normal(int n) => randn([n], g).mul(3).ToArray();
+        return name switch
+        {
+            "normal" => Normal(12_800),
+            "relu" => Normal(12_803).Select(v => Math.Max(0, v)).ToArray(),
+            "sigmoid" => Normal(1000).Select(v => 1 / (1 + MathF.Exp(-3 * v))).ToArray(),
+            // every value a multiple of 1/4 from −11 to 11: on and beyond the bin edges of (−10, 10) and (0, 1)
+            "bin edges" => Enumerable.Range(-44, 89).Select(i => i / 4f).Concat([-0f, 0.5f, 0.25f, 1f, 0.01f, 0.99f]).ToArray(),
+            "non-finite" => [.. Normal(37), float.NaN, float.PositiveInfinity, 1, float.NegativeInfinity, float.NaN, 0, -0f, 5],
+            "empty" => [],
+            "odd length" => Normal(13),
+            _ => throw new ArgumentException(name),
+        };
+    }
+
+    [Theory, MemberData(nameof(ValueSets))]
+    public void ActivationStatisticsAreThoseOfOnePlainPass(string valueSet)
+    {
+        var values = Values(valueSet);
+        foreach (var (low, high, saturatedLow, saturatedHigh) in new[] { (-10.0, 10.0, float.NegativeInfinity, float.PositiveInfinity), (0.0, 1.0, 0.01f, 0.99f), (0.0, 10.0, -0.99f, 0.99f) })
+        {
+            var expected = OnePass(values, low, high, saturatedLow, saturatedHigh);
+            var actual = Recorder.Describe(values, 7, low, high, saturatedLow, saturatedHigh);
+            Assert.Equal(expected.mean, actual.Mean);
+            Assert.Equal(expected.std, actual.Std);
+            Assert.Equal(expected.zero, actual.FractionZero);
+            Assert.Equal(expected.saturated, actual.FractionSaturated);
+            Assert.Equal(expected.min, actual.Min);
+            Assert.Equal(expected.max, actual.Max);
+            Assert.Equal(expected.histogram, actual.Histogram);
+            Assert.Equal((7, low, high), (actual.Step, actual.HistogramLow, actual.HistogramHigh));
+        }
+    }
+
+    [Fact]
+    public void TheGradientCheckFindsNaNAndInfinityAndLeavesTheGradientsAlone()
+    {
+        var model = Models.DenseAutoencoder(4, [3], 2);
+        var x = rand(8, 4);
+        Losses.Mse[model.forward(x), x].backward();
+        var named = model.named_parameters().ToArray();
+        Assert.Null(NonFiniteTracer.FirstNonFiniteGradient(named));
+
+        var before = named.Select(p => p.parameter.grad!.ToArray()).ToArray();
+        foreach (var bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            var grad = named[2].parameter.grad!; // encoder.linear1.weight
+            float kept = grad.data<float>()[3];
+            using (no_grad()) grad.copy_(tensor(grad.ToArray().Select((v, i) => i == 3 ? bad : v).ToArray(), grad.shape));
+            Assert.Equal(named[2].name, NonFiniteTracer.FirstNonFiniteGradient(named));
+            using (no_grad()) grad.copy_(tensor(grad.ToArray().Select((v, i) => i == 3 ? kept : v).ToArray(), grad.shape));
+        }
+        // finite values near float's limit are finite, and checking changes no gradient
+        using (no_grad()) named[0].parameter.grad!.fill_(3e38);
+        Assert.Null(NonFiniteTracer.FirstNonFiniteGradient(named));
+        Assert.All(named[0].parameter.grad!.ToArray(), v => Assert.Equal(3e38f, v));
+        Assert.All(named.Skip(1).Select((p, i) => (p, i)), t => Assert.Equal(before[t.i + 1], t.p.parameter.grad!.ToArray()));
+    }
+
+    [Fact]
+    public void AnAutoencodersBatchIsBothInputAndTargetAndTheRunIsUnchanged()
+    {
+        // Fit(x, x) takes each batch once; passing a copy as the inputs takes it twice: same steps, same weights
+        TrainingRun Once(Tensor? inputs, Tensor targets)
+        {
+            manual_seed(3);
+            return Trainer.Fit(Models.DenseAutoencoder(6, [5], 3), inputs, targets, new TrainOptions { Epochs = 2, BatchSize = 16, Seed = 4, Progress = false });
+        }
+        var data = Uniform(64, 6, 12);
+        var same = Once(null, data);
+        var copied = Once(data.clone(), data);
+        Assert.Equal(same.StepLosses, copied.StepLosses);
+        Assert.Equal(same.Model.parameters().SelectMany(p => p.ToArray()), copied.Model.parameters().SelectMany(p => p.ToArray()));
+    }
 }

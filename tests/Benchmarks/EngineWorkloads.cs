@@ -13,10 +13,16 @@ static class EngineWorkloads
     public static Workload DenseAutoencoderB128()
     {
         manual_seed(0);
+        return TrainingStep(DenseAe(), rand(128, 100), nn.BCELoss());
+    }
+
+    /// <summary>Verbatim twin of torch_workloads.py's dense_ae() model.</summary>
+    public static AeNotebooks.Torch.Modules.Sequential DenseAe()
+    {
         var layers = new List<nn.Module<Tensor, Tensor>>();
         for (int i = 0; i < 5; i++) { layers.Add(nn.Linear(100, 100)); layers.Add(nn.ReLU()); }
         layers.Add(nn.Linear(100, 100)); layers.Add(nn.Sigmoid());
-        return TrainingStep(nn.Sequential(layers.ToArray()), rand(128, 100), nn.BCELoss());
+        return nn.Sequential(layers.ToArray());
     }
 
     /// <summary>seed 004: Linear(2,1), Sigmoid, Linear(1,2), Sigmoid; MSE on three unscaled rows.</summary>

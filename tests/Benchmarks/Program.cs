@@ -5,6 +5,8 @@
 // --memory STEPS: instead of timing, trains STEPS steps and prints "name<TAB>peak 123.4 MB<TAB>baseline 45.6 MB<TAB>..."
 // (peak working set of the process, and what it was before the model was built). --profile: per-layer times.
 // No workload names = all. An unknown name is an error (exit 2) so run.sh can report it as n/a.
+// fit_overhead_dense_ae_b128 compares Trainer.Fit with a hand-written loop (FitOverhead.cs) and prints
+// "name<TAB>plain 1.234 ms/step<TAB>Trainer.Fit 1.250 ms/step<TAB>overhead 1.3 %<TAB>..."; --seconds is per side.
 using System.Diagnostics;
 using System.Globalization;
 using AeNotebooks.Torch;
@@ -34,6 +36,12 @@ static class Program
         ["tiny_ae_b3"] = EngineWorkloads.TinyAutoencoderB3,
         ["mnist_dae_b64"] = EngineWorkloads.MnistDaeB64,
         ["cifar_cae_b32"] = EngineWorkloads.CifarCaeB32,
+    };
+
+    /// <summary>Name → a comparison of two timed runs that prints its own line (not a single step to time).</summary>
+    static readonly Dictionary<string, Func<double, bool, string>> Comparisons = new()
+    {
+        ["fit_overhead_dense_ae_b128"] = FitOverhead.DenseAeB128,
     };
 
     static int Main(string[] args)
@@ -69,22 +77,27 @@ static class Program
                     break;
             }
         }
-        if (names.Count == 0) names.AddRange(Workloads.Keys);
+        if (names.Count == 0) names.AddRange(Workloads.Keys.Concat(Comparisons.Keys));
 
-        var unknown = names.Where(n => !Workloads.ContainsKey(n)).ToList();
+        var unknown = names.Where(n => !Workloads.ContainsKey(n) && !Comparisons.ContainsKey(n)).ToList();
         if (unknown.Count > 0)
         {
-            Console.Error.WriteLine($"unknown workload(s): {string.Join(", ", unknown)}; known: {string.Join(", ", Workloads.Keys)}");
+            Console.Error.WriteLine($"unknown workload(s): {string.Join(", ", unknown)}; known: {string.Join(", ", Workloads.Keys.Concat(Comparisons.Keys))}");
             return 2;
         }
 
         if (memorySteps > 0)
         {
-            foreach (var name in names) Console.WriteLine(Memory(name, memorySteps));
+            foreach (var name in names.Where(Workloads.ContainsKey)) Console.WriteLine(Memory(name, memorySteps));
             return 0;
         }
         foreach (var name in names)
         {
+            if (Comparisons.TryGetValue(name, out var compare))
+            {
+                if (!profile) Console.WriteLine(compare(seconds, cpu));
+                continue;
+            }
             var workload = Workloads[name]();
             if (profile) { Profiler.Print(name, workload); continue; }
             double ms = MeanStepMs(workload.Step, seconds, cpu);

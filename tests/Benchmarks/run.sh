@@ -11,6 +11,9 @@
 #                       shared machine other processes only ever add time, so the best of N is the fairer figure.
 #        PYTHON         interpreter with torch (default Debian's /usr/bin/python3)
 #        BENCH_MEMORY   steps of the peak-memory run of each conv workload in the list (default 50; 0 = skip)
+#
+# fit_overhead_dense_ae_b128 is not a PyTorch twin: it times Trainer.Fit against a hand-written engine loop on
+# dense_ae_b128 (FitOverhead.cs) and prints its own table after the main one.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,8 +22,12 @@ seconds="${BENCH_SECONDS:-2}"
 threads_list="${BENCH_THREADS:-1 2}"
 workloads=("$@")
 if [ ${#workloads[@]} -eq 0 ]; then
-  workloads=(sgemm_256 sgemm_512 sgemm_1024 dense_ae_b128 tiny_ae_b3 mnist_dae_b64 cifar_cae_b32)
+  workloads=(sgemm_256 sgemm_512 sgemm_1024 dense_ae_b128 tiny_ae_b3 mnist_dae_b64 cifar_cae_b32 fit_overhead_dense_ae_b128)
 fi
+twin_workloads=(); fit_workloads=()
+for w in "${workloads[@]}"; do
+  case "$w" in fit_overhead_*) fit_workloads+=("$w") ;; *) twin_workloads+=("$w") ;; esac
+done
 
 # Build once; then run the built dll directly (dotnet run would re-check the build every time).
 if ! build_log=$(dotnet build "$here/Benchmarks.csproj" -c Release -nologo -v q 2>&1); then
@@ -43,7 +50,7 @@ trap 'rm -f "$notes"' EXIT
 field() { awk -F'\t' -v f="$2" 'NF >= f { split($f, a, " "); print a[1]; found = 1 } END { if (!found) print "n/a" }' <<<"$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
-printf '%-14s %7s %11s %11s %8s %11s %11s\n' workload threads "ours ms" "torch ms" "ours/pt" "ours GF/s" "torch GF/s"
+[ ${#twin_workloads[@]} -gt 0 ] && printf '%-14s %7s %11s %11s %8s %11s %11s\n' workload threads "ours ms" "torch ms" "ours/pt" "ours GF/s" "torch GF/s"
 repeat="${BENCH_REPEAT:-1}"
 clock=()
 [ "${BENCH_CLOCK:-wall}" = cpu ] && clock=(--cpu)
@@ -51,7 +58,7 @@ clock=()
 faster() { if [ -z "$1" ]; then echo "$2"; elif [ -z "$2" ]; then echo "$1"; else
   awk -F'\t' -v a="$1" -v b="$2" 'BEGIN { split(a, x, "\t"); split(b, y, "\t"); split(x[2], p, " "); split(y[2], q, " "); print (p[1] + 0 <= q[1] + 0) ? a : b }'; fi; }
 for t in $threads_list; do
-  for w in "${workloads[@]}"; do
+  for w in "${twin_workloads[@]}"; do
     ours=""; torch=""
     for ((r = 0; r < repeat; r++)); do
       o=$(dotnet "$dll" "$w" --threads "$t" --seconds "$seconds" "${clock[@]}" 2>>"$notes") || o=""
@@ -67,6 +74,21 @@ for t in $threads_list; do
     printf '%-14s %7s %11s %11s %8s %11s %11s\n' "$w" "$t" "$ours_ms" "$torch_ms" "$(ratio "$ours_ms" "$torch_ms")" "$ours_gf" "$torch_gf"
   done
 done
+
+# Trainer.Fit against the plain loop: both sides in one process, interleaved rounds, the fastest of each reported
+if [ ${#fit_workloads[@]} -gt 0 ]; then
+  echo
+  echo "Trainer.Fit overhead over a hand-written engine loop (same model, batches, optimizer, epochs; Progress off)"
+  printf '%-28s %7s %11s %11s %9s %9s\n' workload threads "plain ms" "Fit ms" overhead median
+  for t in $threads_list; do
+    for w in "${fit_workloads[@]}"; do
+      line=$(dotnet "$dll" "$w" --threads "$t" --seconds "$seconds" "${clock[@]}" 2>>"$notes") || line=""
+      # "name<TAB>plain 1.234 ms/step<TAB>Trainer.Fit 1.250 ms/step<TAB>overhead 1.3 %<TAB>median of paired rounds 1.1 %<TAB>..."
+      col() { awk -F'\t' -v f="$2" -v k="$3" 'NF >= f { n = split($f, a, " "); print a[k]; found = 1 } END { if (!found) print "n/a" }' <<<"$1"; }
+      printf '%-28s %7s %11s %11s %8s%% %8s%%\n' "$w" "$t" "$(col "$line" 2 2)" "$(col "$line" 3 2)" "$(col "$line" 4 2)" "$(col "$line" 5 5)"
+    done
+  done
+fi
 
 # Peak memory of a training run (each side in its own process): peak resident set, and what it was before the model.
 memory_steps="${BENCH_MEMORY:-50}"

@@ -21,6 +21,9 @@ public static class ModelSummary
                 return output;
             }));
         }
+        // eval mode: batch norm cannot take batch statistics of one sample, and must not update its running ones
+        bool wasTraining = model.training;
+        model.eval();
         try
         {
             using (no_grad()) model.call(zeros([1, .. sampleShape]));
@@ -28,6 +31,7 @@ public static class ModelSummary
         finally
         {
             foreach (var h in handles) h.Dispose();
+            model.train(wasTraining);
         }
         rows.Add(["total", "", "", model.parameter_count().ToString("N0")]);
         return new Table(caption, ["layer", "type", "output shape", "parameters"], rows);

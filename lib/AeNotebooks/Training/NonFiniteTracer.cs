@@ -53,9 +53,17 @@ internal static class NonFiniteTracer
     public static string? FirstNonFiniteGradient((string name, Parameter parameter)[] parameters)
     {
         foreach (var (name, p) in parameters)
-            if (p.grad is not null && CountNonFinite(p.grad) > 0) return name;
+            if (p.grad is not null && !AllFinite(p)) return name;
         return null;
     }
+
+    /// <summary>
+    /// Runs after every step, so it must not copy the gradients: clip_grad_norm_ with norm_type ∞ returns max |g|
+    /// through the engine's vectorised reduction (NaN if any element is NaN), and with max_norm ∞ it never rescales.
+    /// One parameter at a time, because a maximum over several would skip a NaN.
+    /// </summary>
+    static bool AllFinite(Parameter parameter)
+        => double.IsFinite(nn.utils.clip_grad_norm_([parameter], max_norm: double.PositiveInfinity, norm_type: double.PositiveInfinity));
 
     static int CountNonFinite(Tensor t)
     {

@@ -1,3 +1,4 @@
+using System.Numerics;
 using AeNotebooks.Torch;
 using AeNotebooks.Torch.Modules;
 using static AeNotebooks.Torch.torch;
@@ -25,13 +26,13 @@ internal sealed class Recorder : IDisposable
             var (saturatedLow, saturatedHigh) = SaturationBounds(leaf.name);
             handles.Add(leaf.register_forward_hook((m, input, output) =>
             {
-                if (Sampling) samples.Add(Describe(output, Step, low, high, saturatedLow, saturatedHigh));
+                if (Sampling) samples.Add(Describe(output.ToArray(), Step, low, high, saturatedLow, saturatedHigh));
                 return output;
             }));
         }
     }
 
-    /// <summary>Fixed histogram ranges per layer kind, so histograms line up over time.</summary>
+    /// <summary>Fixed histogram ranges per layer kind, so histograms line up over time (see Histogram before adding one).</summary>
     static (double low, double high) HistogramRange(string layerKind) => layerKind switch
     {
         "Sigmoid" => (0, 1),
@@ -40,24 +41,84 @@ internal sealed class Recorder : IDisposable
         _ => (-10, 10),
     };
 
-    static ActivationSample Describe(Tensor output, int step, double low, double high, float saturatedLow, float saturatedHigh)
+    /// <summary>
+    /// Statistics of one layer's output. It runs for every layer at every sampled step, so it is written for speed,
+    /// with the numbers of a plain one-pass loop: the sums in sequence (their rounding depends on the order), the
+    /// extremes and counts with vectors (they do not depend on it), each value's bin as ⌊(v − low) / (high − low) · Bins⌋.
+    /// Each pass is a method of its own: with running sums that stayed live across calls, the JIT kept them on the
+    /// stack for the whole loop (x64 Unix preserves no SSE register across a call), which made it four times slower.
+    /// </summary>
+    internal static ActivationSample Describe(float[] values, int step, double low, double high, float saturatedLow, float saturatedHigh)
     {
-        var values = output.ToArray();
-        double sum = 0, sumSq = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
-        int zeros = 0, saturated = 0;
+        var (sum, sumSq) = SumAndSumOfSquares(values);
+        var (min, max, zeros, saturated) = ExtremesAndCounts(values, saturatedLow, saturatedHigh);
+        var histogram = Histogram(values, low, high);
+        int n = Math.Max(values.Length, 1);
+        double mean = sum / n;
+        return new ActivationSample(step, mean, Math.Sqrt(Math.Max(0, sumSq / n - mean * mean)), (double)zeros / n, (double)saturated / n, min, max, histogram, low, high);
+    }
+
+    static (double sum, double sumSq) SumAndSumOfSquares(float[] values)
+    {
+        double sum = 0, sumSq = 0;
+        foreach (var v in values) { sum += v; sumSq += (double)v * v; }
+        return (sum, sumSq);
+    }
+
+    static double SumOfSquares(float[] values)
+    {
+        double sumSq = 0;
+        foreach (var v in values) sumSq += (double)v * v;
+        return sumSq;
+    }
+
+    /// <summary>
+    /// Bin ⌊(v − low) / (high − low) · Bins⌋, computed as ⌊(v − low) · (Bins / (high − low))⌋: a multiplication
+    /// instead of a division per value, a quarter faster. For the ranges of HistogramRange the two agree for every
+    /// float v in [low, high], checked exhaustively (all 6.5 billion of them); a new range needs the same check.
+    /// </summary>
+    static int[] Histogram(float[] values, double low, double high)
+    {
         var histogram = new int[Bins];
+        double binsPerUnit = Bins / (high - low);
         foreach (var v in values)
+            if (v >= low && v <= high) histogram[Math.Min(Bins - 1, (int)((v - low) * binsPerUnit))]++;
+        return histogram;
+    }
+
+    /// <summary>
+    /// Min and max (NaN skipped: a comparison with NaN is false), how many values are zero and how many lie outside
+    /// [saturatedLow, saturatedHigh]. Branch-free: whether a ReLU's output is zero is a coin toss.
+    /// </summary>
+    static (double min, double max, int zeros, int saturated) ExtremesAndCounts(float[] values, float saturatedLow, float saturatedHigh)
+    {
+        int lanes = Vector<float>.Count, i = 0;
+        Vector<float> vMin = new(float.PositiveInfinity), vMax = new(float.NegativeInfinity), low = new(saturatedLow), high = new(saturatedHigh);
+        Vector<int> vZeros = Vector<int>.Zero, vSaturated = Vector<int>.Zero; // each lane counts −1 per hit (a true mask is −1)
+        for (; i + lanes <= values.Length; i += lanes)
         {
-            sum += v; sumSq += (double)v * v;
+            var v = new Vector<float>(values, i);
+            vMin = Vector.ConditionalSelect(Vector.LessThan(v, vMin), v, vMin);
+            vMax = Vector.ConditionalSelect(Vector.GreaterThan(v, vMax), v, vMax);
+            vZeros += Vector.Equals(v, Vector<float>.Zero);
+            vSaturated += Vector.LessThan(v, low) | Vector.GreaterThan(v, high);
+        }
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        for (int j = 0; j < lanes; j++)
+        {
+            if (vMin[j] < min) min = vMin[j];
+            if (vMax[j] > max) max = vMax[j];
+        }
+        int zeros = -Vector.Sum(vZeros), saturated = -Vector.Sum(vSaturated);
+        for (; i < values.Length; i++)
+        {
+            float v = values[i];
             if (v < min) min = v;
             if (v > max) max = v;
             if (v == 0) zeros++;
             if (v < saturatedLow || v > saturatedHigh) saturated++;
-            if (v >= low && v <= high) histogram[Math.Min(Bins - 1, (int)((v - low) / (high - low) * Bins))]++;
         }
-        int n = Math.Max(values.Length, 1);
-        double mean = sum / n;
-        return new ActivationSample(step, mean, Math.Sqrt(Math.Max(0, sumSq / n - mean * mean)), (double)zeros / n, (double)saturated / n, min, max, histogram, low, high);
+        return (min, max, zeros, saturated);
     }
 
     /// <summary>
@@ -76,14 +137,10 @@ internal sealed class Recorder : IDisposable
         foreach (var (name, p) in parameters)
         {
             if (p.grad is null) continue;
-            double sumSq = 0;
-            foreach (var v in p.grad.ToArray()) sumSq += (double)v * v;
             if (!run.GradientNorms.TryGetValue(name, out var list)) run.GradientNorms[name] = list = new();
-            list.Add(new GradientSample(step, Math.Sqrt(sumSq)));
+            list.Add(new GradientSample(step, Math.Sqrt(SumOfSquares(p.grad.ToArray()))));
             if (!run.WeightNorms.TryGetValue(name, out var weights)) run.WeightNorms[name] = weights = new();
-            double weightSq = 0;
-            foreach (var v in p.ToArray()) weightSq += (double)v * v;
-            weights.Add(new GradientSample(step, Math.Sqrt(weightSq)));
+            weights.Add(new GradientSample(step, Math.Sqrt(SumOfSquares(p.ToArray()))));
         }
     }
 

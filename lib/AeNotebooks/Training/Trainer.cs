@@ -16,6 +16,7 @@ public static class Trainer
     {
         options ??= new TrainOptions();
         inputs ??= targets;
+        bool reconstructsInputs = ReferenceEquals(inputs, targets); // x = y: one batch serves as both
         if (inputs.shape[0] != targets.shape[0])
             throw new ArgumentException($"Trainer.Fit: inputs have {inputs.shape[0]} rows ({Shape(inputs)}) but targets have {targets.shape[0]} ({Shape(targets)})");
         if (options.BatchSize <= 0 || options.Epochs < 0)
@@ -49,7 +50,7 @@ public static class Trainer
             {
                 var batchRows = rows[start..Math.Min(start + options.BatchSize, n)];
                 var yb = trainY.index_select(0, batchRows);
-                var xb = options.InputTransform is { } transform ? transform(yb, step) : trainX.index_select(0, batchRows);
+                var xb = options.InputTransform is { } transform ? transform(yb, step) : reconstructsInputs ? yb : trainX.index_select(0, batchRows);
 
                 recorder.Sampling = options.RecordEvery > 0 && step % options.RecordEvery == 0;
                 recorder.Step = step;
