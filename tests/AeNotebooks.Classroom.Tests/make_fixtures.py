@@ -13,36 +13,16 @@ ensure_ascii=False, plus a trailing newline).
 """
 import json, os, sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from notebook_json import lines, cs, md, nb, dumps  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "Fixtures")
-
-def lines(s):
-    if s == "": return []
-    parts = s.split("\n")
-    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] != "" else [])
-
-def cs(src, tags=None, outputs=None, count=None, extra_meta=None):
-    md = {"dotnet_interactive": {"language": "csharp"}, "polyglot_notebook": {"kernelName": "csharp"}}
-    if tags: md["tags"] = tags
-    if extra_meta: md.update(extra_meta)
-    return {"cell_type": "code", "execution_count": count, "metadata": md, "outputs": outputs or [], "source": lines(src)}
-
-def md(src):
-    return {"cell_type": "markdown", "metadata": {}, "source": lines(src)}
-
-def nb(cells, extra_meta=None):
-    meta = {
-        "kernelspec": {"display_name": ".NET (C#)", "language": "C#", "name": ".net-csharp"},
-        "language_info": {"name": "polyglot-notebook"},
-        "polyglot_notebook": {"kernelInfo": {"defaultKernelName": "csharp", "items": [{"aliases": [], "name": "csharp"}]}},
-    }
-    if extra_meta: meta.update(extra_meta)
-    return {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5}
 
 def write(path, obj):
     full = os.path.join(OUT, path)
     os.makedirs(os.path.dirname(full), exist_ok=True)
-    text = obj if isinstance(obj, str) else json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False, separators=(",", ": ")) + "\n"
+    text = obj if isinstance(obj, str) else dumps(obj)
     with open(full, "w", encoding="utf-8", newline="") as f:
         f.write(text)
 
