@@ -1,3 +1,5 @@
+using AeNotebooks.Runner.Execution;
+using System.Text.Json;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -127,38 +129,43 @@ public static partial class Conventions
     /// A hidden check's verdict from its last expression: a <c>bool</c>, or an object with a public <c>bool Passed</c>
     /// property (read by name, so the runner needs no reference to the library that defines it).
     /// </summary>
-    public static bool TryReadVerdict(object? value, out bool passed, out string detail)
+    /// <summary>A hidden check's verdict from its last value, as the kernel shared it: a bool, or a value with a bool Passed.</summary>
+    public static bool TryReadVerdict(KernelValue? value, out bool passed, out string detail)
     {
         passed = false;
         detail = "";
-        switch (value)
+        if (value?.Json is null)
         {
-            case bool b:
-                passed = b;
-                detail = b ? "true" : "false";
+            detail = value is null ? "the check's last expression has no value" : $"the check's last expression is a {value.TypeName}, which the kernel could not share as JSON";
+            return false;
+        }
+        using var json = JsonDocument.Parse(value.Json);
+        var root = json.RootElement;
+        switch (root.ValueKind)
+        {
+            case JsonValueKind.True or JsonValueKind.False:
+                passed = root.GetBoolean();
+                detail = passed ? "true" : "false";
                 return true;
-            case null:
+            case JsonValueKind.Null:
                 detail = "the check's last expression is null";
                 return false;
+            case JsonValueKind.Object:
+                foreach (var property in root.EnumerateObject())
+                {
+                    if (!property.NameEquals("passed") && !property.NameEquals("Passed")) continue;
+                    if (property.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) break;
+                    passed = property.Value.GetBoolean();
+                    detail = Clip(value.Text ?? "");
+                    return true;
+                }
+                break;
         }
-        var property = value.GetType().GetProperty("Passed", BindingFlags.Public | BindingFlags.Instance);
-        if (property is null || property.PropertyType != typeof(bool) || property.GetIndexParameters().Length > 0)
-        {
-            detail = $"the check's last expression is a {value.GetType().Name}: a hidden check must end with a bool or a value with a bool Passed property";
-            return false;
-        }
-        try
-        {
-            passed = (bool)property.GetValue(value)!;
-            detail = Clip(value.ToString() ?? "");
-        }
-        catch (Exception e)
-        {
-            detail = "reading Passed threw " + (e.InnerException ?? e).GetType().Name;
-            return false;
-        }
-        return true;
+        detail = $"the check's last expression is a {ShortName(value.TypeName)}: a hidden check must end with a bool or a value with a bool Passed property";
+        return false;
     }
+
+    static string ShortName(string? typeName) => typeName is null ? "value" : typeName[(typeName.LastIndexOfAny(['.', '+']) + 1)..];
 
     internal static string Clip(string text, int max = 400)
     {

@@ -54,8 +54,9 @@ public static class SubmissionProcess
             CellTimeout = options.CellTimeout,
             Parameters = options.Parameters,
             ContinueAfterErrors = true,
+            KeepKernel = true, // the hidden checks run in the notebook's kernel after the notebook
         });
-        var run = await runner.RunAsync(notebook, cancellationToken).ConfigureAwait(false);
+        await using var run = await runner.RunAsync(notebook, cancellationToken).ConfigureAwait(false);
         result.Status = NotebookRunner.StatusText(run.Status);
         result.DurationMs = Math.Round(run.Duration.TotalMilliseconds, 1);
         result.Errors = run.Cells.Where(c => c.Error is not null).Select(c => new CellProblem(c.Number, Conventions.Clip(c.Error!.Summary))).ToList();

@@ -28,10 +28,10 @@ public static partial class Program
 
     public static int Main(string[] args)
     {
+        // the runner starts itself as each notebook's kernel process
+        if (args is [Kernel.KernelWorker.CommandName, var socket]) return Kernel.KernelWorker.RunAsync(socket).GetAwaiter().GetResult();
         var code = Run(args, Console.Out, Console.Error);
         Console.Out.Flush();
-        // a timed-out cell's thread may still be running: leave without waiting for it
-        Environment.Exit(code);
         return code;
     }
 

@@ -1,5 +1,8 @@
 using System.Globalization;
+using AeNotebooks.Runner.Kernel;
 using AeNotebooks.Runner.Model;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.Events;
 
 namespace AeNotebooks.Runner.Execution;
 
@@ -36,16 +39,19 @@ public sealed class CellRun
     public override string ToString() => $"cell {Number}: {Status}{(Error is null ? "" : " — " + Error.Summary)}";
 }
 
-/// <summary>The result of running one notebook: the executed notebook, each cell's status, and the script's variables.</summary>
-public sealed class NotebookRun
+/// <summary>
+/// The result of running one notebook: the executed notebook, each cell's status, and the kernel's variables as they
+/// were when the run ended. With <see cref="RunnerOptions.KeepKernel"/> the kernel stays up for
+/// <see cref="EvaluateAsync"/> until the run is disposed.
+/// </summary>
+public sealed class NotebookRun : IAsyncDisposable
 {
-    readonly Func<IReadOnlyList<KeyValuePair<string, object?>>> _variables;
+    IReadOnlyDictionary<string, KernelValue> _variables = new Dictionary<string, KernelValue>();
+    KernelProcess? _kernel;
+    TimeSpan _timeout;
+    int _evaluations;
 
-    internal NotebookRun(Notebook notebook, Func<IReadOnlyList<KeyValuePair<string, object?>>> variables)
-    {
-        Notebook = notebook;
-        _variables = variables;
-    }
+    internal NotebookRun(Notebook notebook) => Notebook = notebook;
 
     /// <summary>The executed notebook: outputs, execution counts and timings filled in.</summary>
     public Notebook Notebook { get; }
@@ -68,72 +74,90 @@ public sealed class NotebookRun
 
     public CellError? Error => FailedCell?.Error;
 
-    /// <summary>The script's variables after the run; when a name was declared more than once the last declaration wins.</summary>
-    public IReadOnlyDictionary<string, object?> Variables
-    {
-        get
-        {
-            var map = new Dictionary<string, object?>(StringComparer.Ordinal);
-            foreach (var (name, value) in _variables()) map[name] = value;
-            return map;
-        }
-    }
+    /// <summary>
+    /// The notebook's variables when the run ended, as the kernel shares them (#!who, #!share): each with its type, its
+    /// text summary and, for numbers, strings, arrays and lists of them and types the notebook declared, its JSON.
+    /// When a name was declared more than once the last declaration wins. After a kernel that died: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, KernelValue> Variables => _variables;
 
     public bool TryGetVariable<T>(string name, out T value)
     {
         value = default!;
-        if (!Variables.TryGetValue(name, out var raw)) return false;
-        switch (raw)
-        {
-            case T t:
-                value = t;
-                return true;
-            case null when default(T) is null:
-                return true;
-            case IConvertible when typeof(IConvertible).IsAssignableFrom(Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T)):
-                try
-                {
-                    value = (T)Convert.ChangeType(raw, Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T), CultureInfo.InvariantCulture);
-                    return true;
-                }
-                catch (Exception e) when (e is InvalidCastException or FormatException or OverflowException)
-                {
-                    return false;
-                }
-            default:
-                return false;
-        }
+        return _variables.TryGetValue(name, out var raw) && raw.TryGet(out value);
     }
 
     /// <summary>A variable of the notebook, e.g. <c>run.Variable&lt;double&gt;("finalLoss")</c>.</summary>
     public T Variable<T>(string name)
     {
-        if (TryGetVariable<T>(name, out var value)) return value;
-        var variables = Variables;
-        if (!variables.TryGetValue(name, out var raw))
+        if (!_variables.TryGetValue(name, out var raw))
         {
             throw new KeyNotFoundException(
                 $"{Name} has no variable '{name}'" + (Succeeded ? "" : $" (the run stopped at {Error?.Summary})") +
-                $". Variables: {(variables.Count == 0 ? "none" : string.Join(", ", variables.Keys.Order(StringComparer.Ordinal)))}");
+                $". Variables: {(_variables.Count == 0 ? "none" : string.Join(", ", _variables.Keys.Order(StringComparer.Ordinal)))}");
         }
-        throw new InvalidCastException($"{Name}: variable '{name}' is a {raw?.GetType().FullName ?? "null"}, not a {typeof(T).FullName}");
+        if (raw.TryGet<T>(out var value)) return value;
+        throw new InvalidCastException($"{Name}: variable '{name}' is a {raw.TypeName ?? "value of unknown type"} ({raw.Text}), not a {typeof(T).FullName}");
     }
 
-    internal Func<string, TimeSpan?, CancellationToken, Task<Evaluation>>? Evaluator { get; set; }
+    internal async Task SnapshotVariablesAsync(KernelProcess kernel, CancellationToken cancellationToken)
+    {
+        var infos = new List<Microsoft.DotNet.Interactive.ValueSharing.KernelValueInfo>();
+        var listed = await kernel.SendAsync(new RequestValueInfos("csharp"), TimeSpan.FromSeconds(30), e =>
+        {
+            if (e is ValueInfosProduced produced) infos.AddRange(produced.ValueInfos);
+        }, cancellationToken).ConfigureAwait(false);
+        if (listed.Outcome != CommandOutcome.Succeeded) return;
+
+        var values = new Dictionary<string, KernelValue>(StringComparer.Ordinal);
+        foreach (var info in infos)
+        {
+            string? json = null;
+            if (KernelValue.IsShareableAsJson(info.TypeName))
+            {
+                await kernel.SendAsync(new RequestValue(info.Name, "application/json", "csharp"), TimeSpan.FromSeconds(30), e =>
+                {
+                    if (e is ValueProduced produced) json = produced.FormattedValue?.Value;
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            values[info.Name] = new KernelValue(info.TypeName, info.FormattedValue?.Value, json);
+        }
+        _variables = values;
+    }
+
+    internal void AttachKernel(KernelProcess kernel, TimeSpan timeout)
+    {
+        _kernel = kernel;
+        _timeout = timeout;
+    }
 
     /// <summary>
-    /// Runs extra C# code against the script state the run ended with (after a timed-out cell: the state before it), as if
-    /// it were one more cell, without changing that state: each evaluation starts from the same final state and sees the
-    /// notebook's variables, functions and usings. Its last expression (no <c>;</c>) is <see cref="Evaluation.Value"/>.
-    /// A compile error or exception is reported in the result, never thrown. <paramref name="timeout"/> defaults to the
-    /// runner's cell timeout.
+    /// Runs extra C# code in the kernel the run ended with (kept with <see cref="RunnerOptions.KeepKernel"/>), as one more
+    /// submission: it sees the notebook's variables, functions and usings, and what it declares stays for later
+    /// evaluations. Its last expression (no <c>;</c>) is <see cref="Evaluation.Value"/>, shared as JSON. A compile error,
+    /// an exception or a dead kernel is reported in the result, never thrown.
     /// </summary>
-    public Task<Evaluation> EvaluateAsync(string code, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        Evaluator is { } evaluate
-            ? evaluate(code, timeout, cancellationToken)
-            : throw new InvalidOperationException("this run has no script state to evaluate against");
+    public async Task<Evaluation> EvaluateAsync(string code, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var number = Cells.Count + Interlocked.Increment(ref _evaluations);
+        if (_kernel is null || _kernel.HasExited)
+        {
+            var why = _kernel is null ? "the run kept no kernel (RunnerOptions.KeepKernel) or it could not start" : "the kernel process is gone";
+            return new Evaluation(CellRunStatus.Failed, null, false, new CellError(number, null, "KernelError", why, []), [], TimeSpan.Zero);
+        }
+        return await Evaluator.EvaluateAsync(_kernel, code, number, timeout ?? _timeout, cancellationToken).ConfigureAwait(false);
+    }
 
-    /// <summary>Throws with the failing cell's error when the run did not succeed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_kernel is { } kernel)
+        {
+            _kernel = null;
+            await kernel.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+/// <summary>Throws with the failing cell's error when the run did not succeed.</summary>
     public NotebookRun EnsureSucceeded()
     {
         if (!Succeeded) throw new NotebookRunFailedException(this);
@@ -147,7 +171,7 @@ public sealed class NotebookRun
 /// What <see cref="NotebookRun.EvaluateAsync"/> produced: the status, the last expression's value (when the code ends with
 /// an expression without <c>;</c>), the error (with a cell number after the notebook's last cell) and any outputs.
 /// </summary>
-public sealed record Evaluation(CellRunStatus Status, object? Value, bool HasValue, CellError? Error, IReadOnlyList<CellOutput> Outputs, TimeSpan Duration)
+public sealed record Evaluation(CellRunStatus Status, KernelValue? Value, bool HasValue, CellError? Error, IReadOnlyList<CellOutput> Outputs, TimeSpan Duration)
 {
     public bool Succeeded => Status == CellRunStatus.Succeeded;
 }

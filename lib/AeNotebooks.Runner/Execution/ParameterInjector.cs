@@ -7,18 +7,21 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace AeNotebooks.Runner.Execution;
 
-/// <summary>A --param value that cannot replace the declared variable (wrong type, for instance).</summary>
-public sealed class ParameterException(int line, string message) : Exception(message)
+/// <summary>A --param value that cannot replace the declared variable (wrong type, for instance): reported on the parameters cell.</summary>
+public sealed class ParameterException(int cellIndex, int line, string message) : Exception(message)
 {
+    /// <summary>0-based index of the parameters cell.</summary>
+    public int CellIndex { get; } = cellIndex;
     public int Line { get; } = line;
 }
 
-internal sealed record ParameterInjection(int CellIndex, IReadOnlyDictionary<string, string> Applied, IReadOnlyList<string> Unknown);
+/// <summary>What --param did: the parameters cell's index (-1: none), the values applied, the names the cell does not declare.</summary>
+internal sealed record ParameterInjection(int ParametersCell, IReadOnlyDictionary<string, string> Applied, IReadOnlyList<string> Unknown);
 
 /// <summary>
 /// papermill's convention, adapted to C#: the cell tagged <c>parameters</c> (or, in a .dib, whose first line is
-/// <c>// parameters</c>) declares variables with initial values; a --param name=value replaces the initializer
-/// of the top-level variable called name, formatted as a literal of the declared (or inferred) type.
+/// <c>// parameters</c>) declares variables with default values; the --param values go into a new cell right after
+/// it, tagged <c>injected-parameters</c>, that assigns each variable a literal of its declared (or inferred) type.
 /// </summary>
 internal static class ParameterInjector
 {
@@ -37,14 +40,15 @@ internal static class ParameterInjector
         return "";
     }
 
-    /// <summary>Rewrites the parameters cell in place. Null when there is nothing to inject.</summary>
-    public static ParameterInjection? Apply(Notebook nb, IReadOnlyDictionary<string, string> parameters, out int? cellIndex)
+    public const string Tag = "parameters", InjectedTag = "injected-parameters";
+
+    /// <summary>Inserts the injected-parameters cell after the parameters cell. Null when there is nothing to inject.</summary>
+    public static ParameterInjection? Apply(Notebook nb, IReadOnlyDictionary<string, string> parameters)
     {
-        cellIndex = null;
         if (parameters.Count == 0) return null;
         var cell = FindParametersCell(nb);
         if (cell is null) return new ParameterInjection(-1, new Dictionary<string, string>(), parameters.Keys.ToList());
-        cellIndex = nb.Cells.IndexOf(cell);
+        var cellIndex = nb.Cells.IndexOf(cell);
 
         var tree = CSharpSyntaxTree.ParseText(cell.Source, CSharpParseOptions.Default.WithKind(SourceCodeKind.Script));
         var root = tree.GetRoot();
@@ -53,7 +57,7 @@ internal static class ParameterInjector
                         (v.Parent is FieldDeclarationSyntax || v.Parent is LocalDeclarationStatementSyntax { Parent: GlobalStatementSyntax }))
             .ToList();
 
-        var edits = new List<(TextSpanEdit Edit, string Name)>();
+        var assignments = new List<string>();
         var applied = new Dictionary<string, string>(StringComparer.Ordinal);
         var unknown = new List<string>();
         foreach (var (name, value) in parameters)
@@ -69,22 +73,23 @@ internal static class ParameterInjector
                 var declaration = (VariableDeclarationSyntax)d.Parent!;
                 var line = d.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
                 var type = declaration.Type.IsVar ? InferType(d.Initializer!.Value) : Normalize(declaration.Type.ToString());
-                var literal = ToLiteral(name, value, type, line);
-                edits.Add((new TextSpanEdit(d.Initializer!.Value.Span.Start, d.Initializer.Value.Span.Length, literal), name));
+                assignments.Add($"{name} = {ToLiteral(cellIndex, name, value, type, line)};");
+                break; // one assignment, whichever declaration of the name comes first
             }
             applied[name] = value;
         }
 
-        var text = new StringBuilder(cell.Source);
-        foreach (var (edit, _) in edits.OrderByDescending(e => e.Edit.Start))
+        if (assignments.Count > 0)
         {
-            text.Remove(edit.Start, edit.Length).Insert(edit.Start, edit.Text);
+            var injected = new NotebookCell { Kind = CellKind.Code, Language = cell.Language, Source = "// Injected parameters\n" + string.Join("\n", assignments) };
+            injected.Tags.Add(InjectedTag);
+            var values = new System.Text.Json.Nodes.JsonObject();
+            foreach (var (k, v) in applied.OrderBy(p => p.Key, StringComparer.Ordinal)) values[k] = v;
+            injected.RunMetadata = new System.Text.Json.Nodes.JsonObject { ["injectedParameters"] = values };
+            nb.Cells.Insert(cellIndex + 1, injected);
         }
-        cell.Source = text.ToString();
-        return new ParameterInjection(cellIndex.Value, applied, unknown);
+        return new ParameterInjection(cellIndex, applied, unknown);
     }
-
-    readonly record struct TextSpanEdit(int Start, int Length, string Text);
 
     static string? Normalize(string type) => type switch
     {
@@ -123,10 +128,10 @@ internal static class ParameterInjector
         _ => null,
     };
 
-    static string ToLiteral(string name, string value, string? type, int line)
+    static string ToLiteral(int cellIndex, string name, string value, string? type, int line)
     {
         var inv = CultureInfo.InvariantCulture;
-        string Bad(string what) => throw new ParameterException(line, $"parameter '{name}': '{value}' is not a valid {what}");
+        string Bad(string what) => throw new ParameterException(cellIndex, line, $"parameter '{name}': '{value}' is not a valid {what}");
         switch (type)
         {
             case "string":

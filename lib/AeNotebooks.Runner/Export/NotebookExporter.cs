@@ -46,7 +46,7 @@ public static partial class NotebookExporter
     public const string VariablePrefix = "#AENB ";
 
     /// <summary>The kernel's usings: a file-based app has other implicit usings, so the app turns those off and lists these.</summary>
-    static readonly string[] KernelUsings = NotebookRunner.DefaultImports.Where(n => n != "AeNotebooks.Runner.Scripting").ToArray();
+    static readonly string[] KernelUsings = CompileReferences.KernelUsings;
 
     /// <summary>Loads and exports a notebook. A missing or malformed notebook throws <see cref="NotebookFormatException"/>;
     /// a --param value that does not fit its variable throws <see cref="ParameterException"/>.</summary>
@@ -64,13 +64,13 @@ public static partial class NotebookExporter
         var warnings = new List<string>();
         var notes = new List<string>();
 
-        var injection = ParameterInjector.Apply(nb, options.Parameters, out _);
+        var injection = ParameterInjector.Apply(nb, options.Parameters);
         if (injection is not null)
         {
             foreach (var name in injection.Unknown)
-                notes.Add(injection.CellIndex < 0
+                notes.Add(injection.ParametersCell < 0
                     ? $"--param {name} ignored: no cell is tagged 'parameters'"
-                    : $"--param {name} ignored: cell {injection.CellIndex + 1} (parameters) declares no variable '{name}'");
+                    : $"--param {name} ignored: cell {injection.ParametersCell + 1} (parameters) declares no variable '{name}'");
         }
 
         // cells: markdown as comments, C# through the kernel's magic handling
@@ -91,7 +91,7 @@ public static partial class NotebookExporter
             PreparedCell prepared;
             try
             {
-                prepared = CellPreprocessor.Prepare(cell.Source, cell.Language);
+                prepared = CellDirectives.Prepare(cell.Source, cell.Language);
             }
             catch (MagicCommandException e)
             {
@@ -121,7 +121,7 @@ public static partial class NotebookExporter
                                      "a file-based app references projects and packages, not DLLs, so the reference is missing from the app");
                     else if (!projects.Contains(project)) projects.Add(project);
                 }
-                else if (AssemblyReferences.IsFrameworkAssembly(d.Argument))
+                else if (CompileReferences.IsFrameworkAssembly(d.Argument))
                 {
                     notes.Add($"cell {number}: {d.Text}: part of the .NET runtime, nothing to reference");
                 }

@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace AeNotebooks.Runner.Export;
 
-/// <summary>One C# cell, its magic lines already taken out (<see cref="CellPreprocessor"/>).</summary>
+/// <summary>One C# cell, its magic lines already taken out (<see cref="CellDirectives"/>).</summary>
 internal sealed record ScriptCell(int Number, string Code);
 
 /// <summary>A cell as parts of a file-based app: using directives (hoisted), statements (in place), types (moved after the statements).</summary>
@@ -35,11 +35,10 @@ internal static class ScriptConverter
 
     public static ConversionResult Convert(IReadOnlyList<ScriptCell> cells, IEnumerable<string> referencePaths, IEnumerable<string> reservedNames)
     {
-        var references = AssemblyReferences.Framework
-            .Add(AssemblyReferences.MetadataFor(typeof(NotebookGlobals).Assembly.Location))
-            .AddRange(referencePaths.Where(File.Exists).Distinct(StringComparer.Ordinal).Select(AssemblyReferences.MetadataFor));
-        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, usings: NotebookRunner.DefaultImports,
-            allowUnsafe: true, optimizationLevel: OptimizationLevel.Release);
+        var references = CompileReferences.Kernel
+            .AddRange(referencePaths.Where(File.Exists).Distinct(StringComparer.Ordinal).Select(CompileReferences.For));
+        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
+            usings: [.. CompileReferences.KernelUsings, CompileReferences.KernelHelpersType], allowUnsafe: true, optimizationLevel: OptimizationLevel.Release);
 
         // bind every cell in a chain of submissions, as the kernel does
         var bound = new List<(ScriptCell Cell, SyntaxTree Tree, SemanticModel Model)>();
@@ -47,8 +46,7 @@ internal static class ScriptConverter
         foreach (var cell in cells)
         {
             var tree = CSharpSyntaxTree.ParseText(cell.Code, ScriptParse, path: $"cell-{cell.Number}", encoding: Encoding.UTF8);
-            var compilation = CSharpCompilation.CreateScriptCompilation($"cell-{cell.Number}", tree, references, options, previous,
-                typeof(object), typeof(NotebookGlobals));
+            var compilation = CSharpCompilation.CreateScriptCompilation($"cell-{cell.Number}", tree, references, options, previous, typeof(object));
             bound.Add((cell, tree, compilation.GetSemanticModel(tree)));
             previous = compilation;
         }
@@ -151,7 +149,7 @@ internal static class ScriptConverter
                     case GlobalStatementSyntax { Statement: ExpressionStatementSyntax { SemicolonToken.IsMissing: true } statement } when i == members.Count - 1:
                         // the cell's value: the notebook shows it
                         var type = model.GetTypeInfo(statement.Expression).Type;
-                        var shows = type is null || (type.SpecialType != SpecialType.System_Void && type.Name != nameof(DisplayedValue));
+                        var shows = type is null || (type.SpecialType != SpecialType.System_Void && type.Name != "DisplayedValue");
                         if (shows)
                         {
                             memberEdits.Add(new Edit(statement.Expression.SpanStart, 0, "display("));

@@ -4,9 +4,8 @@ using System.Reflection;
 namespace AeNotebooks;
 
 /// <summary>
-/// Training progress without referencing a notebook host: in .NET Interactive (or the suite's runner)
-/// one output is displayed and updated in place through the host's display(...).Update(...), found by
-/// reflection; with no host, one console line per epoch.
+/// Training progress without referencing a notebook host: in .NET Interactive one output is displayed and
+/// updated in place; with no kernel, one console line per epoch.
 /// </summary>
 internal abstract class ProgressDisplay
 {
@@ -35,11 +34,15 @@ internal abstract class ProgressDisplay
         public override void Report(TrainingRun run) => Console.WriteLine(Line(run, epochs));
     }
 
-    /// <summary>Calls a static display(object, string[]) of a host Kernel type and Update(object) on its result.</summary>
+    /// <summary>
+    /// Shows one output through .NET Interactive's KernelInvocationContext.Display, found by reflection, and updates it in
+    /// place. The kernel's own display(x) returns a handle whose id differs from the output it produced (so its Update adds
+    /// a second output); the context's Display returns the handle of the output it published.
+    /// </summary>
     sealed class HostDisplay : ProgressDisplay
     {
-        // .NET Interactive's C# kernel first, then any host that follows the same shape
-        static readonly string[] KernelTypeNames = ["Microsoft.DotNet.Interactive.Kernel", "AeNotebooks.Runner.Kernel"];
+        const string ContextType = "Microsoft.DotNet.Interactive.KernelInvocationContext";
+        const string ExtensionsType = "Microsoft.DotNet.Interactive.KernelInvocationContextExtensions";
         readonly object handle;
         readonly MethodInfo update;
         readonly int epochs;
@@ -49,18 +52,22 @@ internal abstract class ProgressDisplay
         public static HostDisplay? TryCreate(string name, int epochs)
         {
             foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
-                foreach (var typeName in KernelTypeNames)
+            {
+                var contextType = assembly.GetType(ContextType);
+                if (contextType is null) continue;
+                var context = contextType.GetProperty("Current", BindingFlags.Public | BindingFlags.Static)?.GetValue(null);
+                var display = assembly.GetType(ExtensionsType)?.GetMethod("Display", BindingFlags.Public | BindingFlags.Static,
+                    [contextType, typeof(object), typeof(string[])]);
+                if (context is null || display is null) return null; // not inside a cell's execution: the console
+                try
                 {
-                    var display = assembly.GetType(typeName)?.GetMethod("display", BindingFlags.Public | BindingFlags.Static, [typeof(object), typeof(string[])]);
-                    if (display is null) continue;
-                    try
-                    {
-                        var handle = display.Invoke(null, [$"{name}: starting…", new[] { "text/plain" }]);
-                        var update = handle?.GetType().GetMethod("Update", [typeof(object)]);
-                        if (handle is not null && update is not null) return new HostDisplay(handle, update, epochs);
-                    }
-                    catch (TargetInvocationException) { } // no kernel context on this thread: fall back to the console
+                    var handle = display.Invoke(null, [context, $"{name}: starting…", new[] { "text/plain" }]);
+                    var update = handle?.GetType().GetMethod("Update", [typeof(object)]);
+                    if (handle is not null && update is not null) return new HostDisplay(handle, update, epochs);
                 }
+                catch (TargetInvocationException) { }
+                return null;
+            }
             return null;
         }
 

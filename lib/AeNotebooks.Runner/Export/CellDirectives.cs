@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace AeNotebooks.Runner.Execution;
+namespace AeNotebooks.Runner.Export;
 
-/// <summary>A magic command or reference line the runner cannot honour; names the line within the cell.</summary>
+/// <summary>A magic command or reference line an exported app cannot carry; names the line within the cell.</summary>
 public sealed class MagicCommandException(int line, string kind, string message) : Exception(message)
 {
     public int Line { get; } = line;
@@ -18,11 +18,13 @@ internal sealed record Directive(DirectiveKind Kind, int Line, string Argument, 
 internal sealed record PreparedCell(string Code, bool Time, bool IsMarkdown, IReadOnlyList<Directive> Directives);
 
 /// <summary>
-/// Handles the .NET Interactive magics a C# cell may hold: <c>#!csharp</c> (kernel selector), <c>#!time</c>,
-/// <c>#!markdown</c> (the cell is markdown), <c>#r "file.dll"</c>, <c>#r "nuget: …"</c>. Anything else starting
-/// with <c>#!</c>, and <c>#i</c>, is an error naming the line.
+/// For export only (the runner leaves magics to the kernel): takes the .NET Interactive magics out of a C# cell so the
+/// rest can become top-level statements of a file-based app: <c>#!csharp</c> (kernel selector), <c>#!time</c>,
+/// <c>#!markdown</c> (the cell is markdown), <c>#r "file.dll"</c> and <c>#r "nuget: …"</c> (they become the app's
+/// <c>#:project</c> and <c>#:package</c>). Anything else starting with <c>#!</c>, and <c>#i</c>, has no file-based-app
+/// equivalent and is an error naming the line.
 /// </summary>
-internal static partial class CellPreprocessor
+internal static partial class CellDirectives
 {
     static readonly HashSet<string> CSharpNames = new(StringComparer.Ordinal) { "csharp", "c#", "C#", "cs" };
 
@@ -38,7 +40,7 @@ internal static partial class CellPreprocessor
         if (!IsCSharp(language))
         {
             throw new MagicCommandException(1, "UnsupportedKernel",
-                $"the cell is in the '{language}' kernel; the runner executes C# cells only");
+                $"the cell is in the '{language}' kernel; an app holds C# only");
         }
         var lines = source.Split('\n');
         var sb = new StringBuilder(source.Length);
@@ -78,13 +80,12 @@ internal static partial class CellPreprocessor
                 else if (OtherKernels.Contains(name))
                 {
                     throw new MagicCommandException(number, "UnsupportedKernel",
-                        $"'#!{name}' switches to the '{name}' kernel; the runner executes C# cells only");
+                        $"'#!{name}' switches to the '{name}' kernel; an app holds C# only");
                 }
                 else
                 {
                     throw new MagicCommandException(number, "UnsupportedMagic",
-                        $"unknown magic command '#!{name}'. The runner supports #!csharp, #!markdown, #!time, #r \"file.dll\" " +
-                        "(and #r \"nuget: …\" for assemblies it has locally)");
+                        $"'#!{name}' has no equivalent in a file-based app; export supports #!csharp, #!markdown, #!time, #r \"file.dll\" and #r \"nuget: …\"");
                 }
             }
             else if (IsDirective(trimmed, "#r"))
@@ -95,7 +96,7 @@ internal static partial class CellPreprocessor
             else if (IsDirective(trimmed, "#i"))
             {
                 throw new MagicCommandException(number, "NuGetUnavailable",
-                    $"'{trimmed}': package sources cannot be used; the runner works offline and does not fetch NuGet packages");
+                    $"'{trimmed}': a file-based app takes package sources from nuget.config, not from the code");
             }
             else if (trimmed.Length > 0 && !trimmed.StartsWith("//", StringComparison.Ordinal))
             {
