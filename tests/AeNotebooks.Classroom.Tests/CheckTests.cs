@@ -1,5 +1,6 @@
 using AeNotebooks.Rendering;
 using AeNotebooks.Runner.Classroom;
+using AeNotebooks.Runner.Execution;
 
 namespace AeNotebooks.Classroom.Tests;
 
@@ -78,21 +79,29 @@ public class CheckTests
         Assert.Contains("#1a7f37", Check.Exercise("ex", true, "1", "h").ToHtml());
     }
 
+    /// <summary>A value as the kernel shares it with the grader: type name, text and JSON (System.Text.Json, camelCase).</summary>
+    static KernelValue Shared(object? value) => new(value?.GetType().FullName, value?.ToString(),
+        System.Text.Json.JsonSerializer.Serialize(value, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)));
+
     [Fact]
     public void The_grader_reads_its_verdict_by_convention()
     {
-        Assert.True(Conventions.TryReadVerdict(Check.Exercise("ex", true, "1", "h"), out var passed, out var detail));
+        Assert.True(Conventions.TryReadVerdict(Shared(Check.Exercise("ex", true, "1", "h")), out var passed, out var detail));
         Assert.True(passed);
         Assert.Equal("✓ ex: passed — measured 1", detail);
-        Assert.True(Conventions.TryReadVerdict(Check.Exercise("ex", 1.0, 2.0, 0.1, "h"), out passed, out _));
+        Assert.True(Conventions.TryReadVerdict(Shared(Check.Exercise("ex", 1.0, 2.0, 0.1, "h")), out passed, out _));
         Assert.False(passed);
-        Assert.True(Conventions.TryReadVerdict(true, out passed, out _));
+        Assert.True(Conventions.TryReadVerdict(Shared(true), out passed, out _));
         Assert.True(passed);
-        Assert.False(Conventions.TryReadVerdict("passed", out _, out detail));
+        Assert.False(Conventions.TryReadVerdict(Shared("passed"), out _, out detail));
         Assert.Contains("must end with a bool or a value with a bool Passed property", detail);
-        Assert.False(Conventions.TryReadVerdict(null, out _, out _));
-        Assert.False(Conventions.TryReadVerdict(new { Passed = "yes" }, out _, out _));
-        Assert.True(Conventions.TryReadVerdict(new { Passed = true }, out passed, out _));
+        Assert.False(Conventions.TryReadVerdict(null, out _, out detail));
+        Assert.Equal("the check's last expression has no value", detail);
+        Assert.False(Conventions.TryReadVerdict(Shared(new { Passed = "yes" }), out _, out _));
+        Assert.True(Conventions.TryReadVerdict(Shared(new { Passed = true }), out passed, out _));
         Assert.True(passed);
+        // a value the kernel could not turn into JSON (no json): not a verdict, and the detail says why
+        Assert.False(Conventions.TryReadVerdict(new KernelValue("Some.Model", "Model", null), out _, out detail));
+        Assert.Contains("could not share as JSON", detail);
     }
 }

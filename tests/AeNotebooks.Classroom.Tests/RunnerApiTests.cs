@@ -36,38 +36,49 @@ public class RunnerApiTests
     }
 
     [Fact]
-    public async Task A_timeout_still_stops_the_notebook()
+    public async Task A_timeout_still_stops_the_notebook_and_leaves_no_kernel_to_evaluate_in()
     {
-        var run = await Run(new RunnerOptions { ContinueAfterErrors = true, CellTimeout = TimeSpan.FromMilliseconds(300) },
-            "var a = 1;", "System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);", "var b = 2;"); // sleeps: an abandoned thread must not burn a core
+        await using var run = await Run(new RunnerOptions { ContinueAfterErrors = true, CellTimeout = TimeSpan.FromSeconds(2), KeepKernel = true },
+            "var a = 1;", "System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);", "var b = 2;");
         Assert.Equal(NotebookRunStatus.TimedOut, run.Status);
         Assert.Equal(CellRunStatus.NotRun, run.Cells[2].Status);
-        // the state before the timed-out cell is still there to evaluate against
+        // a timeout kills the kernel process: its state is gone, and evaluating says so instead of throwing
         var e = await run.EvaluateAsync("a + 41");
-        Assert.True(e.Succeeded);
-        Assert.Equal(42, e.Value);
+        Assert.Equal(CellRunStatus.Failed, e.Status);
+        Assert.Contains("no kernel", e.Error!.Message);
     }
 
     [Fact]
-    public async Task Evaluate_sees_the_final_state_and_keeps_no_declarations()
+    public async Task Evaluate_sees_the_final_state_and_its_declarations_persist_like_a_cell()
     {
-        var run = await Run(new RunnerOptions(), "var x = 20;", "int Twice(int v) => 2 * v;");
+        await using var run = await Run(new RunnerOptions { KeepKernel = true }, "var x = 20;", "int Twice(int v) => 2 * v;");
         var first = await run.EvaluateAsync("var y = 1;\nTwice(x) + 2");
-        Assert.True(first.Succeeded);
+        Assert.True(first.Succeeded, first.Error?.ToString());
         Assert.True(first.HasValue);
-        Assert.Equal(42, first.Value);
-        // each evaluation starts from the run's final state: y was declared by the previous one only
-        var second = await run.EvaluateAsync("y");
-        Assert.Equal(CellRunStatus.Failed, second.Status);
-        Assert.Contains("CS0103", second.Error!.Message);
+        Assert.Equal("System.Int32", first.Value!.TypeName);
+        Assert.True(first.Value.TryGet<int>(out var v) && v == 42, first.Value.ToString());
+        // one more submission in the same kernel: y, declared by the previous evaluation, is still there
+        var second = await run.EvaluateAsync("y + x");
+        Assert.True(second.Succeeded, second.Error?.ToString());
+        Assert.True(second.Value!.TryGet<int>(out v) && v == 21);
+        // the run's variables are the snapshot taken when the notebook ended, before any evaluation
         Assert.Equal(20, run.Variable<int>("x"));
         Assert.DoesNotContain("y", run.Variables.Keys);
     }
 
     [Fact]
+    public async Task Evaluate_needs_a_kept_kernel()
+    {
+        await using var run = await Run(new RunnerOptions(), "var x = 1;");
+        var e = await run.EvaluateAsync("x");
+        Assert.Equal(CellRunStatus.Failed, e.Status);
+        Assert.Contains("KeepKernel", e.Error!.Message);
+    }
+
+    [Fact]
     public async Task Evaluate_reports_errors_instead_of_throwing()
     {
-        var run = await Run(new RunnerOptions(), "var x = 1;");
+        await using var run = await Run(new RunnerOptions { KeepKernel = true }, "var x = 1;");
         var compile = await run.EvaluateAsync("y + 1");
         Assert.Equal(CellRunStatus.Failed, compile.Status);
         Assert.Equal("CompilationError", compile.Error!.Kind);
@@ -84,8 +95,12 @@ public class RunnerApiTests
         Assert.False(noValue.HasValue);
         Assert.Equal("1\n", noValue.Outputs.Single().Text);
 
-        var slow = await run.EvaluateAsync("System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);", TimeSpan.FromMilliseconds(200));
+        // a timed-out evaluation kills the kernel: later evaluations fail at once, naming why
+        var slow = await run.EvaluateAsync("System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);", TimeSpan.FromSeconds(1));
         Assert.Equal(CellRunStatus.TimedOut, slow.Status);
-        Assert.Equal(1, (await run.EvaluateAsync("x")).Value);
+        Assert.Contains("timed out after 1 s", slow.Error!.Message);
+        var after = await run.EvaluateAsync("x");
+        Assert.Equal(CellRunStatus.Failed, after.Status);
+        Assert.Contains("the kernel process is gone", after.Error!.Message);
     }
 }

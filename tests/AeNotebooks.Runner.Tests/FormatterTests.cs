@@ -37,22 +37,4 @@ public class FormatterTests
         // the notebook's objects are this assembly's types (one copy of the assembly in the process)
         Assert.Equal(0.93, run.Variable<Score>("score").Value);
     }
-
-    [Fact]
-    public void Values_without_formatters_are_plain_text()
-    {
-        Assert.Equal([new KeyValuePair<string, string>("text/plain", "1.5")], ValueFormatter.Format(1.5));
-        Assert.Equal("[ 1, 2, 3 ]", ValueFormatter.Format(new List<int> { 1, 2, 3 })[0].Value);
-        Assert.Equal("[ ]", ValueFormatter.Format(Array.Empty<int>())[0].Value);
-        Assert.EndsWith(", … (more) ]", ValueFormatter.Format(Enumerable.Range(0, 100))[0].Value);
-        Assert.Equal("Plain { A: 1, B: x }", ValueFormatter.Format(new Plain())[0].Value);
-        Assert.Equal("<null>", ValueFormatter.Format(null)[0].Value);
-        Assert.Equal([new KeyValuePair<string, string>("text/html", "<p>x</p>")], ValueFormatter.Format("<p>x</p>", ["text/html"]));
-    }
-
-    public sealed class Plain
-    {
-        public int A => 1;
-        public string B => "x";
-    }
 }
