@@ -67,23 +67,26 @@ write("runtime-error.ipynb", nb([
     cs("var x = 10;\nvar list = new List<int>();\nvar first = list[0];\nvar after = 2;"),
     cs("var never = 3;"),
 ]))
-write("timeout.ipynb", nb([
-    cs("#r \"../AeNotebooks.Runner.Tests.dll\"\nusing AeNotebooks.Runner.Tests;\nConsole.WriteLine(\"start\");"),
-    cs("// a tight loop: Roslyn cannot abort it; the test releases it after checking it was abandoned\nwhile (!TimeoutProbe.Released(\"timeout.ipynb\")) { }\nConsole.WriteLine(\"after loop\");\nTimeoutProbe.Done(\"timeout.ipynb\");"),
-    cs("var never = 1;"),
-]))
+# a tight loop the kernel cannot interrupt: only killing the kernel process stops it
+TIMEOUT = [
+    "Console.WriteLine(\"start\");",
+    "Console.WriteLine(\"spinning\");\nwhile (true) { }",
+    "var never = 1;",
+]
+write("timeout.ipynb", nb([cs(c) for c in TIMEOUT]))
 write("unknown-magic.ipynb", nb([
     cs("var ok = 1;"),
-    cs("// list the variables\n#!whos\nvar x = 1;"),
+    cs("// not a magic the kernel has\n#!nosuchmagic\nvar x = 1;"),
     cs("var never = 1;"),
 ]))
+NUGET_MISSING = "#r \"nuget: AeNotebooksNoSuchPackage12345, 1.0.0\""
 write("nuget.ipynb", nb([
-    md("Packages cannot be fetched offline."),
-    cs("#r \"nuget: Plotly.NET, 4.2.0\"\nusing Plotly.NET;"),
+    md("A package that does not exist on the feed."),
+    cs(NUGET_MISSING),
     cs("var never = 1;"),
 ]))
 write("nuget-local.ipynb", nb([
-    cs("#r \"nuget: Markdig\"\n#r \"nuget: System.Text.Json, 10.0.0\"\nvar html = Markdig.Markdown.ToHtml(\"*hi*\").Trim();\nhtml"),
+    cs("#r \"nuget: Markdig, 0.45.0\"\nvar html = Markdig.Markdown.ToHtml(\"*hi*\").Trim();\nhtml"),
 ]))
 write("parameters.ipynb", nb([
     md("Parameters are injected into the cell tagged `parameters`."),
@@ -98,10 +101,13 @@ write("formatters.ipynb", nb([
     cs("new DerivedScore(0.5, \"derived\")"),
     cs("new Declined(\"plain fallback\")"),
 ]))
-write("reference.ipynb", nb([
-    cs("#r \"lib/FixtureLib.dll\"\nusing FixtureLib;"),
-    cs("var description = Api.Describe();\nvar context = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Api).Assembly)!.Name;\ndescription"),
-]))
+# FixtureDep is never named by the notebook: the kernel must find it next to FixtureLib on its own
+REFERENCE = [
+    "#r \"lib/FixtureLib.dll\"\nusing FixtureLib;",
+    "var description = Api.Describe();\nvar libPath = typeof(Api).Assembly.Location;\n"
+    "var depPath = AppDomain.CurrentDomain.GetAssemblies().Single(a => a.GetName().Name == \"FixtureDep\").Location;\ndescription",
+]
+write("reference.ipynb", nb([cs(c) for c in REFERENCE]))
 write("missing-reference.ipynb", nb([
     cs("#r \"lib/NotThere.dll\""),
 ]))
@@ -161,15 +167,11 @@ SEM = [
 dib("semantics.dib", SEM)
 dib("compile-error.dib", [(M, "A compile error in cell 3."), (C, "var a = 1;"), (C, "var b = 2;\nvar c = a + undefinedName;"), (C, "var d = 4;")])
 dib("runtime-error.dib", [(M, "An exception in cell 3, line 3."), (C, "var before = 1;"), (C, "var x = 10;\nvar list = new List<int>();\nvar first = list[0];\nvar after = 2;"), (C, "var never = 3;")])
-dib("timeout.dib", [
-    (C, "#r \"../AeNotebooks.Runner.Tests.dll\"\nusing AeNotebooks.Runner.Tests;\nConsole.WriteLine(\"start\");"),
-    (C, "// a tight loop: Roslyn cannot abort it; the test releases it after checking it was abandoned\nwhile (!TimeoutProbe.Released(\"timeout.dib\")) { }\nConsole.WriteLine(\"after loop\");\nTimeoutProbe.Done(\"timeout.dib\");"),
-    (C, "var never = 1;"),
-])
-dib("unknown-magic.dib", [(C, "var ok = 1;"), (C, "// list the variables\n#!whos\nvar x = 1;"), (C, "var never = 1;")])
+dib("timeout.dib", [(C, c) for c in TIMEOUT])
+dib("unknown-magic.dib", [(C, "var ok = 1;"), (C, "// not a magic the kernel has\n#!nosuchmagic\nvar x = 1;"), (C, "var never = 1;")])
 dib("other-kernel.dib", [(C, "var ok = 1;"), ("fsharp", "let x = 1"), (C, "var never = 1;")],
     meta='{"kernelInfo":{"defaultKernelName":"csharp","items":[{"aliases":[],"name":"csharp"},{"aliases":[],"name":"fsharp"}]}}')
-dib("nuget.dib", [(M, "Packages cannot be fetched offline."), (C, "#r \"nuget: Plotly.NET, 4.2.0\"\nusing Plotly.NET;"), (C, "var never = 1;")])
+dib("nuget.dib", [(M, "A package that does not exist on the feed."), (C, NUGET_MISSING), (C, "var never = 1;")])
 dib("parameters.dib", [
     (M, "Parameters: a .dib has no cell tags, so the cell starts with `// parameters`."),
     (C, "// parameters\nvar epochs = 10;\ndouble learningRate = 0.01;\nvar label = \"full\";\nbool verbose = false;\nfloat scale = 1.5f;\nvar window = TimeSpan.FromSeconds(1);"),
@@ -183,10 +185,7 @@ dib("formatters.dib", [
     (C, "new DerivedScore(0.5, \"derived\")"),
     (C, "new Declined(\"plain fallback\")"),
 ])
-dib("reference.dib", [
-    (C, "#r \"lib/FixtureLib.dll\"\nusing FixtureLib;"),
-    (C, "var description = Api.Describe();\nvar context = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Api).Assembly)!.Name;\ndescription"),
-])
+dib("reference.dib", [(C, c) for c in REFERENCE])
 # no #!meta section (older .dib files): cells default to C#
 with open(os.path.join(OUT, "no-meta.dib"), "w", newline="") as f:
     f.write("#!csharp\n\nvar fromOldDib = 7;\n\n#!markdown\n\nText.\n")
@@ -194,3 +193,59 @@ with open(os.path.join(OUT, "malformed-meta.dib"), "w", newline="") as f:
     f.write("#!meta\n\n{\"kernelInfo\": {\"defaultKernelName\": \n\n#!csharp\n\nvar a = 1;")
 with open(os.path.join(OUT, "data.txt"), "w", newline="") as f:
     f.write("read from the notebook's folder\n")
+
+# ---------------------------------------------------------------- a cell cannot take the runner down
+os.makedirs(os.path.join(OUT, "crash"), exist_ok=True)
+os.makedirs(os.path.join(OUT, "batch"), exist_ok=True)
+
+def crash(name, cells):
+    write(os.path.join("crash", name), nb([cs(c) for c in cells]))
+
+crash("stack-overflow.ipynb", [
+    "var before = 1;\nConsole.WriteLine(\"before the recursion\");",
+    "int Down(int n) => Down(n + 1) + 1; // not a tail call: the stack overflows\nDown(0);",
+    "var never = 1;",
+])
+crash("exit.ipynb", [
+    "Console.WriteLine(\"about to exit\");",
+    "Environment.Exit(3);",
+    "var never = 1;",
+])
+# run with RunnerOptions.KernelMemoryLimit: the list lives in a method, so the memory is garbage once it throws
+crash("out-of-memory.ipynb", [
+    "var before = 1;",
+    "long Fill()\n{\n    var chunks = new List<byte[]>();\n    while (true)\n    {\n        var chunk = new byte[16 << 20];\n        Array.Fill(chunk, (byte)1);\n        chunks.Add(chunk);\n    }\n}\nFill();",
+    "var after = 2;",
+])
+# the kernel's own display updates: only KernelInvocationContext.Current.Display(...).Update(...) keeps one id
+write("display-update.ipynb", nb([cs(c) for c in [
+    "using Microsoft.DotNet.Interactive;\nvar shown = KernelInvocationContext.Current.Display(\"a\", \"text/plain\");\nshown.Update(\"b\");",
+    "var helper = display(\"first\");\nhelper.Update(\"second\");",
+]]))
+# the kernel's magics: #!time, #!who, value sharing, #!import of another notebook in the same folder
+write("magics.ipynb", nb([cs(c) for c in [
+    "#!time\nvar shared = 41;\nvar label = \"answer\";",
+    "#!who",
+    "#!set --name copied --value @csharp:shared",
+    "#!import imported.dib",
+    "var total = copied + fromImport;",
+]]))
+with open(os.path.join(OUT, "imported.dib"), "w", encoding="utf-8", newline="") as f:
+    f.write("#!meta\n\n" + META + "\n\n#!csharp\n\nvar fromImport = 1;\nConsole.WriteLine(\"imported\");")
+
+# a batch (a folder) in which the middle notebook spins past --timeout: the others must still run
+write(os.path.join("batch", "1-first.ipynb"), nb([cs("var first = 1;\nConsole.WriteLine(\"first ran\");")]))
+write(os.path.join("batch", "2-spins.ipynb"), nb([cs(c) for c in TIMEOUT]))
+write(os.path.join("batch", "3-last.ipynb"), nb([cs("var last = 3;\nConsole.WriteLine(\"last ran\");")]))
+
+# two notebooks that each wait for the other to start: they pass only when they run at the same time
+def rendezvous(me, other):
+    return nb([cs(
+        f"File.WriteAllText(\"{me}.started\", Environment.ProcessId.ToString());\n"
+        f"var clock = System.Diagnostics.Stopwatch.StartNew();\n"
+        f"while (!File.Exists(\"{other}.started\") && clock.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50);\n"
+        f"if (!File.Exists(\"{other}.started\")) throw new TimeoutException(\"{other} never started while {me} ran\");\n"
+        f"var kernelPid = Environment.ProcessId;\nvar otherPid = int.Parse(File.ReadAllText(\"{other}.started\"));")])
+os.makedirs(os.path.join(OUT, "parallel"), exist_ok=True)
+write(os.path.join("parallel", "a.ipynb"), rendezvous("a", "b"))
+write(os.path.join("parallel", "b.ipynb"), rendezvous("b", "a"))

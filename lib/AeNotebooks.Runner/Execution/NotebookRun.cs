@@ -64,6 +64,9 @@ public sealed class NotebookRun : IAsyncDisposable
     public TimeSpan Duration { get; internal set; }
     public DateTimeOffset StartedAt { get; internal set; }
 
+    /// <summary>From starting the kernel process to its connecting back, ready for the first cell.</summary>
+    public TimeSpan KernelStartup { get; internal set; }
+
     /// <summary>Warnings that did not fail the run (e.g. a --param the notebook does not declare).</summary>
     public List<string> Notes { get; } = new();
 

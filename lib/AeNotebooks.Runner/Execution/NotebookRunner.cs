@@ -91,6 +91,7 @@ public sealed partial class NotebookRunner
 
         KernelProcess? kernel = null;
         string? startError = null;
+        var kernelClock = Stopwatch.StartNew();
         try
         {
             kernel = await KernelProcess.StartAsync(folder, new KernelProcessOptions { MemoryLimitBytes = _options.KernelMemoryLimit }, cancellationToken)
@@ -100,6 +101,7 @@ public sealed partial class NotebookRunner
         {
             startError = e.Message;
         }
+        run.KernelStartup = kernelClock.Elapsed;
 
         var displays = new Dictionary<string, CellOutput>(StringComparer.Ordinal);
         var executionCount = 0;
@@ -164,7 +166,7 @@ public sealed partial class NotebookRunner
         }
 
         run.Duration = clock.Elapsed;
-        var meta = new JsonObject { ["durationMs"] = Ms(run.Duration) };
+        var meta = new JsonObject { ["durationMs"] = Ms(run.Duration), ["kernelStartMs"] = Ms(run.KernelStartup) };
         if (run.FailedCell is { } failed) meta["failedCell"] = failed.Number;
         if (run.AppliedParameters.Count > 0)
         {
@@ -261,11 +263,16 @@ public sealed partial class NotebookRunner
             var text = header.Groups["message"].Value;
             return new CellError(number, LineOf(lines), type, $"{type}: {text}", lines);
         }
-        // a directive or a package the kernel could not resolve: its own words (ErrorProduced carries the detail)
+        // a directive or a package the kernel could not resolve: its own words (ErrorProduced carries the detail), without
+        // the path of the restore project the kernel generated ("/root/.packagemanagement/…/Project.fsproj : error NU1101: …")
+        lines = lines.Select(l => RestoreProjectPrefix().Replace(l, "")).ToList();
         var detail = outputs.Errors.Where(e => !string.IsNullOrWhiteSpace(e) && !message.Contains(e.Trim(), StringComparison.Ordinal)).ToList();
         var all = lines.Concat(detail).ToList();
         return new CellError(number, null, "KernelError", all.Count > 0 ? string.Join(" ", all.Take(3)) : message, all);
     }
+
+    [GeneratedRegex(@"^\S*\.fsproj : (?=error )")]
+    private static partial Regex RestoreProjectPrefix();
 
     [GeneratedRegex(@"Submission#\d+.*:line (\d+)")]
     private static partial Regex SubmissionLine();
