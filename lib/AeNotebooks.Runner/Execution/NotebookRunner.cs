@@ -137,7 +137,7 @@ public sealed partial class NotebookRunner
                 var injected = new JsonObject();
                 foreach (var (k, v) in run.AppliedParameters.OrderBy(p => p.Key, StringComparer.Ordinal)) injected[k] = v;
                 cell.RunMetadata ??= new JsonObject();
-                JsonText.SetSorted(cell.RunMetadata, "injectedParameters", injected);
+                cell.RunMetadata["injectedParameters"] = injected;
             }
             if (cellRun.Status is CellRunStatus.Failed or CellRunStatus.TimedOut or CellRunStatus.Cancelled)
             {

@@ -46,7 +46,6 @@ public sealed class OutputSink
         {
             output.Data.Clear();
             output.Data.AddRange(data);
-            output.Json = null;
         }
     }
 
