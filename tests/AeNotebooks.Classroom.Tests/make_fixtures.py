@@ -146,7 +146,7 @@ write("release/executed.ipynb", nb([
        outputs=[{"data": {"text/plain": ["True"]}, "execution_count": 3, "metadata": {}, "output_type": "execute_result"}]),
     cs("Console.WriteLine(Twice(a));", count=4, outputs=[{"name": "stdout", "output_type": "stream", "text": ["4\n"]}]),
 ], extra_meta={"aenotebooks": {"durationMs": 12.0, "status": "succeeded"}}))
-# what release must make of it, byte for byte
+# what release must make of it (compared as Documents reads and writes it)
 write("release/executed.student.ipynb", nb([
     md("# Executed"),
     cs("var a = 1;\n// YOUR CODE HERE\nthrow new NotImplementedException();\nvar b = 3;\n// YOUR CODE HERE\nthrow new NotImplementedException();\na + b"),

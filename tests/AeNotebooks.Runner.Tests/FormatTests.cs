@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using AeNotebooks.Runner.Formats;
 using AeNotebooks.Runner.Model;
+using Microsoft.DotNet.Interactive.Documents;
 
 namespace AeNotebooks.Runner.Tests;
 
@@ -60,6 +61,7 @@ public class FormatTests
         Assert.Equal(4, root["nbformat"]!.GetValue<int>());
         Assert.Equal(5, root["nbformat_minor"]!.GetValue<int>());
         Assert.Equal(".net-csharp", root["metadata"]!["kernelspec"]!["name"]!.GetValue<string>());
+        Assert.Equal("polyglot-notebook", root["metadata"]!["language_info"]!["name"]!.GetValue<string>());
         Assert.Equal("csharp", root["metadata"]!["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]!.GetValue<string>());
         Assert.Equal("fsharp", root["metadata"]!["polyglot_notebook"]!["kernelInfo"]!["items"]![1]!["name"]!.GetValue<string>());
         var code = root["cells"]![1]!;
@@ -68,15 +70,30 @@ public class FormatTests
         Assert.Equal("csharp", code["metadata"]!["polyglot_notebook"]!["kernelName"]!.GetValue<string>());
         Assert.Equal("fsharp", root["cells"]![2]!["metadata"]!["polyglot_notebook"]!["kernelName"]!.GetValue<string>());
         Assert.Equal("markdown", root["cells"]![0]!["cell_type"]!.GetValue<string>());
-        Assert.EndsWith("}\n", text);
+        // what Documents writes: reading and writing it with Documents alone changes nothing
+        Assert.Equal(NotebookAssert.WrittenByDocuments(text), text);
 
         // and reads back to the same cells
         var back = NotebookFile.Parse(text, NotebookFormat.Ipynb);
         Assert.Equal(nb.Cells.Select(c => (c.Kind, c.Language, c.Source)), back.Cells.Select(c => (c.Kind, c.Language, c.Source)));
     }
 
+    [Fact]
+    public void An_ipynb_converts_to_a_dib_with_its_kernel_info()
+    {
+        var nb = NotebookFile.Load(Fixtures.PathOf("semantics.ipynb"));
+        var path = Path.Combine(Fixtures.TempFolder("to-dib"), "semantics.dib");
+        NotebookFile.Save(nb, path);
+        var text = File.ReadAllText(path);
+        Assert.StartsWith("#!meta\n\n{\"kernelInfo\":{\"defaultKernelName\":\"csharp\",\"items\":[{\"name\":\"csharp\"}]}}\n\n#!markdown\n\n", text);
+        Assert.Equal(CodeSubmission.Parse(text, NotebookAssert.DibKernels()).ToCodeSubmissionContent(), text);
+        var back = NotebookFile.Load(path);
+        Assert.Equal(nb.Cells.Select(c => (c.Kind, c.Language, c.Source)), back.Cells.Select(c => (c.Kind, c.Language, c.Source)));
+        Assert.All(back.Cells, c => Assert.Empty(c.Outputs));
+    }
+
     [Theory]
-    [InlineData("malformed.ipynb", "not valid JSON")]
+    [InlineData("malformed.ipynb", "not valid JSON (line 6, column 1)")]
     [InlineData("malformed-nbformat.ipynb", "nbformat 3 is not supported")]
     [InlineData("malformed-cell.ipynb", "cell 1 has an unknown cell_type 'bogus'")]
     [InlineData("malformed-meta.dib", "#!meta section is not valid JSON")]
@@ -89,11 +106,73 @@ public class FormatTests
         Assert.DoesNotContain('\n', e.Message);
     }
 
+    [Theory]
+    [InlineData("null", "not a notebook: the JSON document is not an object")]
+    [InlineData("[]", "not a notebook: the JSON document is not an object")]
+    [InlineData("{}", "not a notebook: \"nbformat\" is missing")]
+    [InlineData("""{"nbformat": 4}""", "not a notebook: \"cells\" is missing or not an array")]
+    [InlineData("""{"nbformat": 4, "cells": [1]}""", "cell 1 is not a JSON object")]
+    [InlineData("""{"nbformat": 4, "cells": [{"source": ""}]}""", "cell 1 has no \"cell_type\"")]
+    [InlineData("""{"nbformat": 4, "cells": [], "cells": []}""", "not valid JSON: Duplicate property 'cells'")]
+    [InlineData("""{"nbformat": 4, "cells": [],}""", "not valid JSON (line 1, column ")]
+    // valid JSON shaped as a notebook that Documents refuses: its exception is wrapped
+    [InlineData("""{"nbformat": 4, "cells": [{"cell_type": "code", "outputs": [{"output_type": "weird"}]}]}""", "not a notebook: Unrecognized output_type: 'weird'")]
+    [InlineData("""{"nbformat": 4, "cells": [], "metadata": "none"}""", "not a notebook: Cannot deserialize IDictionary`2, expecting StartObject but found String")]
+    [InlineData("""{"nbformat": 4, "cells": [{"cell_type": "code", "source": [1]}]}""", "not a notebook: The JSON value could not be converted to System.String.")]
+    public void Json_that_is_not_a_notebook_is_refused(string text, string problem)
+    {
+        var e = Assert.Throws<NotebookFormatException>(() => NotebookFile.Parse(text, NotebookFormat.Ipynb, "/x/bad.ipynb"));
+        Assert.StartsWith(problem, e.Problem);
+        Assert.StartsWith("/x/bad.ipynb: ", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Theory]
+    [InlineData("#!meta\n\n[1]\n\n#!csharp\n\n1", "the #!meta section is not valid JSON")]
+    [InlineData("#!meta\n\n{\"kernelInfo\":{\"items\":[{\"name\":\"#!bad\"}]}}\n\n#!csharp\n\n1", "the #!meta section is not valid: Kernel names or aliases cannot begin with \"#\"")]
+    public void A_dib_with_a_bad_meta_section_is_refused(string text, string problem)
+    {
+        var e = Assert.Throws<NotebookFormatException>(() => NotebookFile.Parse(text, NotebookFormat.Dib, "/x/bad.dib"));
+        Assert.StartsWith(problem, e.Problem);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
     [Fact]
     public void A_missing_notebook_is_reported_as_missing()
     {
         var e = Assert.Throws<NotebookFormatException>(() => NotebookFile.Load(Path.Combine(Fixtures.Folder, "nope.ipynb")));
         Assert.Equal("file not found", e.Problem);
         Assert.Contains("nope.ipynb", e.Message);
+    }
+
+    [Fact]
+    public void A_folder_another_extension_and_non_UTF8_text_are_refused()
+    {
+        var dir = Fixtures.TempFolder("not-notebooks");
+        var folder = Directory.CreateDirectory(Path.Combine(dir, "folder.ipynb")).FullName;
+        Assert.Equal("is a folder, not a notebook", Assert.Throws<NotebookFormatException>(() => NotebookFile.Load(folder)).Problem);
+
+        var txt = Path.Combine(dir, "notes.txt");
+        File.WriteAllText(txt, "{}");
+        Assert.StartsWith("not a notebook", Assert.Throws<NotebookFormatException>(() => NotebookFile.Load(txt)).Problem);
+
+        var latin1 = Path.Combine(dir, "latin1.ipynb");
+        File.WriteAllBytes(latin1, [(byte)'{', (byte)'"', 0xE9, (byte)'"', (byte)':', (byte)'1', (byte)'}']);
+        var e = Assert.Throws<NotebookFormatException>(() => NotebookFile.Load(latin1));
+        Assert.Equal("is not UTF-8 text", e.Problem);
+        Assert.Contains("latin1.ipynb", e.Message);
+    }
+
+    [Fact]
+    public void A_UTF8_byte_order_mark_is_read_and_not_written()
+    {
+        var dir = Fixtures.TempFolder("bom");
+        var path = Path.Combine(dir, "bom.ipynb");
+        File.WriteAllText(path, File.ReadAllText(Fixtures.PathOf("semantics.ipynb")), new System.Text.UTF8Encoding(true));
+        var nb = NotebookFile.Load(path);
+        Assert.Equal(12, nb.Cells.Count);
+        var copy = Path.Combine(dir, "copy.ipynb");
+        NotebookFile.Save(nb, copy);
+        Assert.Equal((byte)'{', File.ReadAllBytes(copy)[0]);
     }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the fixture notebooks in Fixtures/ (run it after changing one; the tests compare them byte for byte).
+"""Writes the fixture notebooks in Fixtures/ (run it after changing one).
 
 .ipynb files are written as VS Code / Polyglot Notebooks writes them: JSON.stringify(sortKeysRecursively(nb), null, 1)
 plus a trailing newline (json.dumps with sort_keys, indent=1 and ensure_ascii=False produces the same text).

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using AeNotebooks.Runner.Cli;
 using AeNotebooks.Runner.Formats;
 using AeNotebooks.Runner.Model;
@@ -16,7 +15,7 @@ public sealed record ReleasedNotebook(string Source, string? Destination, int So
 
 /// <summary>
 /// <c>release</c>: writes the student version of each notebook — solution regions replaced by a stub that throws,
-/// hidden checks removed, outputs and execution counts cleared, everything else as it was (same layout, same bytes).
+/// hidden checks removed, outputs, execution counts and run metadata cleared, everything else as it was.
 /// </summary>
 public static class Release
 {
@@ -51,14 +50,12 @@ public static class Release
                 cell.OutputsChanged = true;
             }
             cell.RunMetadata = null;
-            if (cell.Json?["metadata"] is JsonObject md) md.Remove("aenotebooks");
             keep.Add(cell);
         }
         hiddenChecks = hidden;
         nb.Cells.Clear();
         nb.Cells.AddRange(keep);
         nb.RunMetadata = null;
-        if (nb.IpynbRoot?["metadata"] is JsonObject rootMetadata) rootMetadata.Remove("aenotebooks");
         return nb;
     }
 

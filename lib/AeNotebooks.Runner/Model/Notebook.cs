@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.DotNet.Interactive.Documents;
 
 namespace AeNotebooks.Runner.Model;
 
@@ -7,8 +8,8 @@ public enum NotebookFormat { Ipynb, Dib }
 public enum CellKind { Code, Markdown, Raw }
 
 /// <summary>
-/// A notebook read from .ipynb or .dib. The format-specific text it was read from is kept alongside
-/// (<see cref="IpynbRoot"/>, the .dib section layout) so that writing it back without running changes nothing.
+/// A notebook read from .ipynb or .dib with Microsoft.DotNet.Interactive.Documents. The parsed document is kept
+/// so that writing it back keeps the metadata this model does not show.
 /// </summary>
 public sealed class Notebook
 {
@@ -19,19 +20,14 @@ public sealed class Notebook
     /// <summary>The kernel a cell without its own language runs in (Polyglot's <c>defaultKernelName</c>).</summary>
     public string DefaultKernelName { get; set; } = "csharp";
 
-    /// <summary>Run information written into the executed notebook's metadata (null when not run).</summary>
+    /// <summary>Run information in the notebook's metadata ("aenotebooks"): as read, replaced by a run; null writes none.</summary>
     public JsonObject? RunMetadata { get; set; }
 
-    // .ipynb layout
-    internal JsonObject? IpynbRoot { get; set; }
-    internal string Indent { get; set; } = " ";
-    internal string NewLine { get; set; } = "\n";
-    internal bool TrailingNewLine { get; set; } = true;
-    internal bool Utf8Bom { get; set; }
+    /// <summary>The document this notebook was read from; never changed (writing works on copies).</summary>
+    internal InteractiveDocument? Document { get; set; }
 
-    // .dib layout
-    internal DibSection? DibMeta { get; set; }
-    internal string DibPreamble { get; set; } = "";
+    /// <summary>The format <see cref="Document"/> was read from (its metadata differs by format).</summary>
+    internal NotebookFormat DocumentFormat { get; set; }
 
     public string Name => Path is null ? "notebook" : System.IO.Path.GetFileName(Path);
 
@@ -43,13 +39,8 @@ public sealed class Notebook
             Format = Format,
             DefaultKernelName = DefaultKernelName,
             RunMetadata = (JsonObject?)RunMetadata?.DeepClone(),
-            IpynbRoot = (JsonObject?)IpynbRoot?.DeepClone(),
-            Indent = Indent,
-            NewLine = NewLine,
-            TrailingNewLine = TrailingNewLine,
-            Utf8Bom = Utf8Bom,
-            DibMeta = DibMeta,
-            DibPreamble = DibPreamble,
+            Document = Document,
+            DocumentFormat = DocumentFormat,
         };
         foreach (var cell in Cells) copy.Cells.Add(cell.Clone());
         return copy;
@@ -68,15 +59,14 @@ public sealed class NotebookCell
     public List<CellOutput> Outputs { get; } = new();
     public int? ExecutionCount { get; set; }
 
-    /// <summary>Run information written into the executed cell's metadata (null when not run).</summary>
+    /// <summary>Run information in the cell's metadata ("aenotebooks"): as read, replaced by a run; null writes none.</summary>
     public JsonObject? RunMetadata { get; set; }
 
-    /// <summary>True once outputs or execution count were replaced (by a run); otherwise they are written as read.</summary>
+    /// <summary>True once outputs or execution count were replaced (by a run). Informational: outputs are always written from <see cref="Outputs"/>.</summary>
     public bool OutputsChanged { get; set; }
 
-    internal JsonObject? Json { get; set; }
-    internal string? OriginalSource { get; set; }
-    internal DibSection? Dib { get; set; }
+    /// <summary>The element this cell was read from (id, metadata); never changed (writing works on copies).</summary>
+    internal InteractiveDocumentElement? Element { get; set; }
 
     public bool IsCode => Kind == CellKind.Code;
 
@@ -90,9 +80,7 @@ public sealed class NotebookCell
             ExecutionCount = ExecutionCount,
             RunMetadata = (JsonObject?)RunMetadata?.DeepClone(),
             OutputsChanged = OutputsChanged,
-            Json = (JsonObject?)Json?.DeepClone(),
-            OriginalSource = OriginalSource,
-            Dib = Dib,
+            Element = Element,
         };
         copy.Tags.AddRange(Tags);
         foreach (var o in Outputs) copy.Outputs.Add(o.Clone());
@@ -120,7 +108,8 @@ public sealed class CellOutput
     public string? EValue { get; set; }
     public List<string> Traceback { get; } = new();
 
-    internal JsonNode? Json { get; set; }
+    /// <summary>The output's nbformat metadata as read (display_data, execute_result); never changed.</summary>
+    internal IDictionary<string, object>? Metadata { get; set; }
 
     public string? GetData(string mimeType)
     {
@@ -154,7 +143,7 @@ public sealed class CellOutput
             ExecutionCount = ExecutionCount,
             EName = EName,
             EValue = EValue,
-            Json = Json?.DeepClone(),
+            Metadata = Metadata,
         };
         copy.Data.AddRange(Data);
         copy.Traceback.AddRange(Traceback);
@@ -169,6 +158,3 @@ public sealed class CellOutput
         _ => GetData("text/plain") ?? (Data.Count > 0 ? Data[0].Value : ""),
     };
 }
-
-/// <summary>Layout of one .dib section, kept so that a .dib file is written back byte for byte.</summary>
-internal sealed record DibSection(string? HeaderLine, string Gap, string Tail, string Body);
