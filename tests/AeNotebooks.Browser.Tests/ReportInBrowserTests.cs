@@ -54,11 +54,13 @@ public sealed class ReportFixture : IAsyncLifetime
     }
 
     /// <summary>A browser with a profile of its own (a fresh user-data-dir) and no network beyond file: URLs.</summary>
-    public async Task<(IBrowserContext Context, string ProfileDir)> LaunchAsync(bool javaScript)
+    public Task<(IBrowserContext Context, string ProfileDir)> LaunchAsync(bool javaScript) => LaunchAsync(Playwright, javaScript);
+
+    public static async Task<(IBrowserContext Context, string ProfileDir)> LaunchAsync(IPlaywright playwright, bool javaScript)
     {
         var profile = Path.Combine(Path.GetTempPath(), "aenotebooks-chromium-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(profile);
-        var context = await Playwright.Chromium.LaunchPersistentContextAsync(profile, new BrowserTypeLaunchPersistentContextOptions
+        var context = await playwright.Chromium.LaunchPersistentContextAsync(profile, new BrowserTypeLaunchPersistentContextOptions
         {
             ExecutablePath = Chromium,
             Headless = true,
@@ -76,7 +78,7 @@ public sealed class ReportFixture : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "AeNotebooks.sln"))) return dir.FullName;
@@ -92,31 +94,6 @@ public sealed class ReportFixture : IAsyncLifetime
 public class ReportInBrowserTests(ReportFixture fx) : IClassFixture<ReportFixture>
 {
     const int Charts = 9, Grids = 2;
-
-    sealed class PageWatch
-    {
-        public List<string> Problems { get; } = new();
-
-        public async Task<IPage> OpenAsync(IBrowserContext context, string path)
-        {
-            await context.RouteAsync("**/*", async route =>
-            {
-                var url = route.Request.Url;
-                if (url.StartsWith("file:", StringComparison.Ordinal) || url.StartsWith("data:", StringComparison.Ordinal)) await route.ContinueAsync();
-                else
-                {
-                    lock (Problems) Problems.Add("network request (the report must work offline): " + url);
-                    await route.AbortAsync();
-                }
-            });
-            var page = await context.NewPageAsync();
-            page.Console += (_, m) => { if (m.Type == "error") lock (Problems) Problems.Add($"console error: {m.Text} ({m.Location})"); };
-            page.PageError += (_, e) => { lock (Problems) Problems.Add("page error: " + e); };
-            page.RequestFailed += (_, r) => { lock (Problems) Problems.Add($"request failed: {r.Url} {r.Failure}"); };
-            await page.GotoAsync(new Uri(path).AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
-            return page;
-        }
-    }
 
     [Fact]
     public async Task Every_chart_is_drawn_by_plotly_and_every_image_loads_without_console_errors()
@@ -297,8 +274,39 @@ public class ReportInBrowserTests(ReportFixture fx) : IClassFixture<ReportFixtur
         return s.Length == 0 ? "chart" : s[..Math.Min(40, s.Length)].Trim('-');
     }
 
-    static void TryDelete(string dir)
+    internal static void TryDelete(string dir)
     {
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Opens a page with the network cut off (anything but file: and data: URLs is refused and counted) and collects console errors.</summary>
+internal sealed class PageWatch
+{
+    public List<string> Problems { get; } = new();
+
+    public async Task<IPage> OpenAsync(IBrowserContext context, string path)
+    {
+        await context.RouteAsync("**/*", async route =>
+        {
+            var url = route.Request.Url;
+            if (url.StartsWith("file:", StringComparison.Ordinal) || url.StartsWith("data:", StringComparison.Ordinal)) await route.ContinueAsync();
+            else
+            {
+                lock (Problems) Problems.Add("network request (the report must work offline): " + url);
+                await route.AbortAsync();
+            }
+        });
+        var page = await context.NewPageAsync();
+        page.Console += (_, m) =>
+        {
+            // KaTeX reports input it only half understands (strict mode) as a warning
+            if (m.Type == "error" || m.Type == "warning" && m.Text.Contains("LaTeX", StringComparison.Ordinal))
+                lock (Problems) Problems.Add($"console {m.Type}: {m.Text} ({m.Location})");
+        };
+        page.PageError += (_, e) => { lock (Problems) Problems.Add("page error: " + e); };
+        page.RequestFailed += (_, r) => { lock (Problems) Problems.Add($"request failed: {r.Url} {r.Failure}"); };
+        await page.GotoAsync(new Uri(path).AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.Load, Timeout = 60_000 });
+        return page;
     }
 }

@@ -1,3 +1,4 @@
+using AeNotebooks.Runner.Reporting;
 using Microsoft.CodeAnalysis.CSharp;
 
 namespace AeNotebooks.Runner.Export;
@@ -22,12 +23,23 @@ internal static class AppShim
 
     public static IReadOnlyList<string> Names { get; } = [DisplayClass, AppClass, "display", "HTML", "Display"];
 
-    public static string Source(string title, string plotlyFile) => Template
+    /// <param name="text">The markdown cells as HTML, by cell number.</param>
+    /// <param name="hasMath">Whether that text holds formulas (the page then loads KaTeX from a katex/ folder next to it).</param>
+    /// <param name="cellLines">The line of the app where each code cell starts, by cell number.</param>
+    public static string Source(string title, string plotlyFile, IReadOnlyList<(int Cell, string Html)> text, bool hasMath,
+        IReadOnlyList<(int Line, int Cell)> cellLines) => Template
         .Replace("@TITLE@", SymbolDisplay.FormatLiteral(title, quote: true))
         .Replace("@PLOTLY@", plotlyFile)
         .Replace("@ENV@", VariablesEnvironment)
         .Replace("@PREFIX@", VariablePrefix)
-        .ReplaceLineEndings("\n");
+        .Replace("@KATEX@", KatexAsset.FolderName)
+        .Replace("@HASMATH@", hasMath ? "true" : "false")
+        .Replace("@CELLLINES@", string.Join(", ", cellLines.Select(c => $"({c.Line}, {c.Cell})")))
+        .ReplaceLineEndings("\n")
+        // last: literals whose content must not be taken for a placeholder or have its line endings changed
+        .Replace("@MATHCSS@", SymbolDisplay.FormatLiteral(KatexAsset.PageCss, quote: true))
+        .Replace("@TYPESET@", SymbolDisplay.FormatLiteral(KatexAsset.TypesetScript, quote: true))
+        .Replace("@TEXT@", string.Concat(text.Select(t => $"\n        ({t.Cell}, {SymbolDisplay.FormatLiteral(t.Html.ReplaceLineEndings("\n"), quote: true)}),")));
 
     const string Template = """
         /// <summary>What cells call without a using, as in Polyglot Notebooks: display(…), HTML(…), value.Display().</summary>
@@ -51,6 +63,18 @@ internal static class AppShim
         {
             const string Title = @TITLE@;
             const string PlotlyFile = "@PLOTLY@";
+            const string KatexFolder = "@KATEX@";
+            const bool MarkdownHasMath = @HASMATH@;
+            const string MathCss = @MATHCSS@;
+            const string Typeset = @TYPESET@;
+
+            /// <summary>The notebook's markdown cells, rendered at export; KaTeX typesets their formulas in the page.</summary>
+            static readonly (int Cell, string Html)[] MarkdownCells = [@TEXT@
+            ];
+
+            /// <summary>Where each code cell starts in this file: an output goes to the page after the text before its cell.</summary>
+            static readonly (int Line, int Cell)[] CellLines = [@CELLLINES@];
+
             const System.Reflection.BindingFlags Members = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic;
             static readonly System.Globalization.CultureInfo Invariant = System.Globalization.CultureInfo.InvariantCulture;
             static readonly List<DisplayedValue> outputs = new();
@@ -59,6 +83,7 @@ internal static class AppShim
             static string page;
             static System.Diagnostics.Stopwatch clock;
             static bool ended;
+            static int lastCell;
 
             public sealed class HtmlString(string html)
             {
@@ -71,6 +96,7 @@ internal static class AppShim
             {
                 internal string[] MimeTypes = [];
                 internal string Html = "";
+                internal int Cell;
                 public void Update(object value) => Render(this, value);
             }
 
@@ -103,7 +129,7 @@ internal static class AppShim
 
             internal static DisplayedValue Show(object value, string[] mimeTypes)
             {
-                var shown = new DisplayedValue { MimeTypes = mimeTypes ?? [] };
+                var shown = new DisplayedValue { MimeTypes = mimeTypes ?? [], Cell = RunningCell() };
                 lock (outputs) outputs.Add(shown);
                 Render(shown, value);
                 return shown;
@@ -118,6 +144,25 @@ internal static class AppShim
                 Console.WriteLine(text ?? $"[{data[0].Mime}: see {System.IO.Path.GetFileName(page)}]");
                 shown.Html = html ?? "<pre>" + System.Net.WebUtility.HtmlEncode(text ?? data[0].Text) + "</pre>";
                 WritePage();
+            }
+
+            /// <summary>
+            /// The cell whose statement is running: the outermost frame in this file is a top-level statement, and its line
+            /// tells the cell. Without line information (a build without its .pdb) the previous output's cell.
+            /// </summary>
+            static int RunningCell()
+            {
+                var file = SourceFile();
+                var frames = new System.Diagnostics.StackTrace(fNeedFileInfo: true).GetFrames();
+                for (var i = frames.Length - 1; i >= 0; i--)
+                {
+                    var line = frames[i].GetFileLineNumber();
+                    if (line <= 0 || frames[i].GetFileName() != file) continue;
+                    foreach (var (first, cell) in CellLines)
+                        if (first <= line) lastCell = cell;
+                    break;
+                }
+                return lastCell;
             }
 
             static string Svg(string svg) => svg?[Math.Max(0, svg.IndexOf("<svg", StringComparison.Ordinal))..];
@@ -237,13 +282,25 @@ internal static class AppShim
                     if (outputs.Any(o => o.Html.Contains("plotly", StringComparison.OrdinalIgnoreCase)) &&
                         System.IO.File.Exists(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(page)!, PlotlyFile)))
                         sb.Append("<script src=\"").Append(PlotlyFile).Append("\" charset=\"utf-8\"></script>\n");
+                    // formulas: typeset by KaTeX from the folder the export put next to the apps, else left as LaTeX source
+                    var katex = MarkdownHasMath && System.IO.File.Exists(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(page)!, KatexFolder, "katex.min.js"));
+                    if (katex)
+                        sb.Append("<link rel=\"stylesheet\" href=\"").Append(KatexFolder).Append("/katex.min.css\">\n<script src=\"")
+                          .Append(KatexFolder).Append("/katex.min.js\" charset=\"utf-8\"></script>\n");
                     sb.Append("<style>body{font-family:system-ui,sans-serif;max-width:75em;margin:2em auto;padding:0 1em}.output{margin:1.5em 0;overflow-x:auto}")
-                      .Append("pre{background:#f6f8fa;padding:.6em}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.2em .5em}</style>\n</head>\n<body>\n<h1>")
-                      .Append(System.Net.WebUtility.HtmlEncode(Title)).Append("</h1>\n<p>Outputs of <code>")
+                      .Append("pre{background:#f6f8fa;padding:.6em}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.2em .5em}.meta{color:#57606a}")
+                      .Append(MathCss).Append("</style>\n</head>\n<body>\n");
+                    // the notebook's own first heading titles a page that shows its text
+                    if (MarkdownCells.Length == 0) sb.Append("<h1>").Append(System.Net.WebUtility.HtmlEncode(Title)).Append("</h1>\n");
+                    sb.Append(MarkdownCells.Length == 0 ? "<p>Outputs of <code>" : "<p class=\"meta\">The notebook's text and the outputs of <code>")
                       .Append(System.Net.WebUtility.HtmlEncode(System.IO.Path.GetFileName(System.IO.Path.ChangeExtension(page, ".cs"))))
                       .Append("</code>, ").Append(DateTime.Now.ToString("yyyy-MM-dd HH:mm", Invariant)).Append(".</p>\n");
-                    for (var i = 0; i < outputs.Count; i++)
-                        sb.Append("<div class=\"output\" id=\"output-").Append(i + 1).Append("\">\n").Append(outputs[i].Html).Append("\n</div>\n");
+                    // in the notebook's order: each markdown cell, then the outputs of the code cells up to the next one
+                    var sections = MarkdownCells.Select(t => (t.Cell, Html: "<section class=\"markdown\">\n" + t.Html + "</section>\n"))
+                        .Concat(outputs.Select((o, i) => (o.Cell, Html: $"<div class=\"output\" id=\"output-{i + 1}\">\n{o.Html}\n</div>\n")))
+                        .OrderBy(s => s.Cell);
+                    foreach (var section in sections) sb.Append(section.Html);
+                    if (katex) sb.Append("<script>").Append(Typeset).Append("</script>\n");
                     sb.Append("</body>\n</html>\n");
                     System.IO.File.WriteAllText(page + ".tmp", sb.ToString());
                     System.IO.File.Move(page + ".tmp", page, overwrite: true);

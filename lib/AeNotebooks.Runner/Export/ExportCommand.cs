@@ -14,8 +14,9 @@ public static class ExportCommand
         Writes each .ipynb/.dib notebook as a .NET file-based app, <name>.cs, that runs without Polyglot Notebooks:
             dotnet run <out>/<name>.cs
         Markdown cells become comments, code cells top-level statements; #r of a library built by this repository
-        becomes #:project of its project. The app prints text to the console and writes charts, tables and images
-        to <name>.html next to itself.
+        becomes #:project of its project. The app prints text to the console and writes the notebook's text (its
+        formulas typeset by KaTeX, copied to katex/ next to the apps) with its charts, tables and images to
+        <name>.html next to itself.
 
         options:
           --out DIR             where to write the apps (default artifacts/apps)
@@ -62,12 +63,14 @@ public static class ExportCommand
         var exit = BatchRunner.ExitOk;
         var files = BatchRunner.Expand(inputs, [], stdout);
         var exported = 0;
+        var withMath = 0;
         foreach (var file in files)
         {
             try
             {
                 var result = NotebookExporter.Export(file, new ExportOptions { OutDir = outDir, Parameters = parameters });
                 exported++;
+                if (result.HasMath) withMath++;
                 var app = Path.GetRelativePath(Environment.CurrentDirectory, result.AppPath);
                 if (app.StartsWith("..", StringComparison.Ordinal)) app = result.AppPath;
                 stdout.WriteLine($"{(result.Complete ? "EXPORTED" : "PARTIAL "),-8} {file}  →  {app}");
@@ -93,6 +96,8 @@ public static class ExportCommand
             var plotly = PlotlyAsset.Ensure(Path.GetFullPath(outDir), plotlyJs, log: stdout);
             if (!plotly.IsLocal) stdout.WriteLine($"note: the pages' charts load plotly.js from {plotly.Src} (static pictures without internet)");
         }
+        // and KaTeX from katex/ next to them for the formulas in the notebooks' text (it says so when npm cannot provide it)
+        if (withMath > 0) KatexAsset.CopyTo(Path.GetFullPath(outDir), stdout);
         return exit;
 
         int Fail(string message)

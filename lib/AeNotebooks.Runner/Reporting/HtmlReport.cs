@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.RegularExpressions;
 using AeNotebooks.Runner.Execution;
 using AeNotebooks.Runner.Model;
-using Markdig;
 
 namespace AeNotebooks.Runner.Reporting;
 
@@ -15,12 +14,11 @@ public sealed record IndexEntry(string DisplayPath, string Status, TimeSpan? Dur
 /// <summary>
 /// One self-contained HTML page per executed notebook: markdown rendered with Markdig, C# highlighted, outputs
 /// inline (the richest mime type of each), errors at the failing cell and in a banner at the top linking to it,
-/// and plotly.js included once in the page head when an output needs it.
+/// plotly.js included once in the page head when an output needs it, and KaTeX (script and fonts inside the page)
+/// typesetting the formulas when the markdown has any.
 /// </summary>
 public static partial class HtmlReport
 {
-    static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
-
     /// <summary>Mime types in the order the report prefers them (the notebook keeps all of them).</summary>
     public static readonly string[] MimePreference =
         ["text/html", "image/svg+xml", "image/png", "image/jpeg", "image/gif", "text/markdown", "application/json", "text/plain"];
@@ -32,10 +30,16 @@ public static partial class HtmlReport
         nb.Cells.SelectMany(c => c.Outputs).Any(o =>
             o.Data.Any(d => d.Key == "text/html" && d.Value.Contains("plotly", StringComparison.OrdinalIgnoreCase)));
 
-    public static string Render(NotebookRun run, ReportLinks? links = null, PlotlyReference? plotly = null)
+    /// <param name="katex">KaTeX for the formulas (default <see cref="KatexAsset.Bundle"/>, asked only when there are formulas); null: shown as source.</param>
+    public static string Render(NotebookRun run, ReportLinks? links = null, PlotlyReference? plotly = null, Func<KatexBundle?>? katex = null)
     {
         links ??= new ReportLinks();
         var nb = run.Notebook;
+        var cells = new StringBuilder();
+        var formulas = 0;
+        foreach (var cellRun in run.Cells) formulas += AppendCell(cells, cellRun);
+        var math = formulas > 0 ? (katex ?? (() => KatexAsset.Bundle()))() : null;
+
         var sb = new StringBuilder();
         var title = run.Name;
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -43,6 +47,12 @@ public static partial class HtmlReport
           .Append("<title>").Append(Encode(title)).Append(" — ").Append(StatusWord(run.Status)).Append("</title>\n")
           .Append("<style>").Append(Css).Append("</style>\n");
         if (plotly is not null && NeedsPlotly(nb)) AppendPlotly(sb, plotly);
+        if (math is not null)
+        {
+            sb.Append("<!-- ").Append(Encode(math.Comment).Replace("--", "- -")).Append(" -->\n")
+              .Append("<style>").Append(math.Stylesheet).Append(KatexAsset.PageCss).Append("</style>\n")
+              .Append("<script>").Append(math.Script).Append("</script>\n");
+        }
         sb.Append("</head>\n<body>\n<header>\n");
         if (links.IndexHref is not null) sb.Append("<nav><a href=\"").Append(Encode(links.IndexHref)).Append("\">← all notebooks</a></nav>\n");
         sb.Append("<h1>").Append(Encode(title)).Append("</h1>\n<p class=\"meta\"><span class=\"badge ").Append(StatusClass(run.Status)).Append("\">")
@@ -75,9 +85,13 @@ public static partial class HtmlReport
         foreach (var note in run.Notes) sb.Append("<div class=\"banner note\">").Append(Encode(note)).Append("</div>\n");
         sb.Append("</header>\n<main>\n");
 
-        foreach (var cellRun in run.Cells) AppendCell(sb, cellRun);
-
-        sb.Append("</main>\n<footer>AeNotebooks.Runner ").Append(Encode(NotebookRunner.Version)).Append("</footer>\n</body>\n</html>\n");
+        sb.Append(cells);
+        sb.Append("</main>\n");
+        if (math is not null) sb.Append("<script>").Append(KatexAsset.TypesetScript).Append("</script>\n");
+        sb.Append("<footer>AeNotebooks.Runner ").Append(Encode(NotebookRunner.Version));
+        if (formulas > 0 && math is null)
+            sb.Append(" · formulas are shown as LaTeX source: KaTeX ").Append(KatexAsset.Version).Append(" could not be fetched with npm when this report was written");
+        sb.Append("</footer>\n</body>\n</html>\n");
         return sb.ToString();
     }
 
@@ -98,17 +112,19 @@ public static partial class HtmlReport
         "function r(d,cb){if(typeof d==='string')return m(d);var a=(d||[]).map(m);if(typeof cb==='function')cb.apply(window,a)}" +
         "r.config=function(){return r};window.require=window.requirejs=r})();";
 
-    static void AppendCell(StringBuilder sb, CellRun cellRun)
+    /// <summary>Appends a cell; returns the number of formulas in it.</summary>
+    static int AppendCell(StringBuilder sb, CellRun cellRun)
     {
         var cell = cellRun.Cell;
         var n = cellRun.Number;
+        var formulas = 0;
         if (!cell.IsCode)
         {
             sb.Append("<section class=\"cell markdown\" id=\"cell-").Append(n).Append("\">\n");
-            if (cell.Kind == CellKind.Markdown) sb.Append(Markdig.Markdown.ToHtml(cell.Source, Markdown));
+            if (cell.Kind == CellKind.Markdown) sb.Append(ReportMarkdown.ToHtml(cell.Source, out formulas));
             else sb.Append("<pre class=\"raw\">").Append(Encode(cell.Source)).Append("</pre>");
             sb.Append("\n</section>\n");
-            return;
+            return formulas;
         }
         var status = cellRun.Status switch
         {
@@ -133,35 +149,37 @@ public static partial class HtmlReport
         if (cell.Outputs.Count > 0)
         {
             sb.Append("<div class=\"outputs\">\n");
-            foreach (var o in cell.Outputs) AppendOutput(sb, o, n);
+            foreach (var o in cell.Outputs) formulas += AppendOutput(sb, o, n);
             sb.Append("</div>\n");
         }
         sb.Append("</section>\n");
+        return formulas;
     }
 
     [GeneratedRegex("\u001b\\[[0-9;]*[A-Za-z]")]
     private static partial Regex Ansi();
 
-    static void AppendOutput(StringBuilder sb, CellOutput o, int cellNumber)
+    static int AppendOutput(StringBuilder sb, CellOutput o, int cellNumber)
     {
+        var formulas = 0;
         switch (o.OutputType)
         {
             case CellOutput.Stream:
                 sb.Append("<pre class=\"output stream ").Append(o.StreamName == "stderr" ? "stderr" : "stdout").Append("\">")
                   .Append(Encode(Ansi().Replace(o.Text ?? "", ""))).Append("</pre>\n");
-                return;
+                return 0;
             case CellOutput.Error:
                 var title = o.EName is { Length: > 0 } en && o.EValue?.Contains(en, StringComparison.Ordinal) != true ? $"{en}: {o.EValue}" : o.EValue;
                 sb.Append("<div class=\"output error\"><div class=\"error-title\">").Append(Encode(title)).Append("</div>");
                 var tb = o.Traceback.Select(t => Ansi().Replace(t, "")).Where(t => t != o.EValue).ToList();
                 if (tb.Count > 0) sb.Append("<pre>").Append(Encode(string.Join("\n", tb))).Append("</pre>");
                 sb.Append("</div>\n");
-                return;
+                return 0;
         }
         var (mime, content) = Pick(o);
         if (mime is null)
         {
-            return;
+            return 0;
         }
         sb.Append("<div class=\"output display\" data-mime=\"").Append(Encode(mime)).Append("\">");
         switch (mime)
@@ -177,13 +195,14 @@ public static partial class HtmlReport
                   .Append(Encode(content!.Replace("\n", "").Trim())).Append("\">");
                 break;
             case "text/markdown":
-                sb.Append(Markdig.Markdown.ToHtml(content!, Markdown));
+                sb.Append(ReportMarkdown.ToHtml(content!, out formulas));
                 break;
             default:
                 sb.Append("<pre>").Append(Encode(Ansi().Replace(content ?? "", ""))).Append("</pre>");
                 break;
         }
         sb.Append("</div>\n");
+        return formulas;
     }
 
     static (string? Mime, string? Content) Pick(CellOutput o)
