@@ -2,8 +2,9 @@
 # What running notebooks in the real .NET Interactive kernel costs, measured in one run:
 #  1. kernel start to the end of the first cell: a one-cell notebook ("1 + 1"), run N times by the runner; the
 #     runner's reported notebook time is process start + kernel set-up + compiling and running the cell.
-#  2. per notebook: the same notebooks through the retired Roslyn-scripting runner (built from the last commit that
-#     had it, in a temporary git worktree) and through today's runner, alternately, best of N each.
+#  2. per notebook: the same notebook files, with the same libraries, through the retired Roslyn-scripting runner
+#     (built from the last commit that had it, in a temporary git worktree) and through today's runner, alternately,
+#     best of N each. Only the runner differs.
 # Compare ratios, not milliseconds: this VM's speed changes from day to day.
 #
 # Usage: tests/Benchmarks/runner/kernel_cost.sh [notebook...]   (default: every notebook in notebooks/)
@@ -21,9 +22,9 @@ notebooks=("$@")
 dotnet build AeNotebooks.sln -c Release -nologo -v q >/dev/null
 new_runner="$root/lib/AeNotebooks.Runner/bin/Release/net10.0/AeNotebooks.Runner.dll"
 
-# the retired runner and the libraries of its time (its notebooks #r them), built apart
+# the retired runner, built apart
 git worktree add --detach "$work/old" "$old_commit" >/dev/null 2>&1
-dotnet build "$work/old/AeNotebooks.sln" -c Release -nologo -v q >/dev/null
+dotnet build "$work/old/lib/AeNotebooks.Runner" -c Release -nologo -v q >/dev/null
 old_runner="$work/old/lib/AeNotebooks.Runner/bin/Release/net10.0/AeNotebooks.Runner.dll"
 
 seconds_of() { # the runner's summary line "... (12.3 s)" or "(1 min 2 s)" → seconds
@@ -31,8 +32,10 @@ seconds_of() { # the runner's summary line "... (12.3 s)" or "(1 min 2 s)" → s
     s = 0; for (i = 1; i <= NF; i += 2) { v = $i; u = $(i + 1); if (u == "ms") s += v / 1000; else if (u == "s") s += v; else if (u == "min") s += 60 * v }
     printf "%.2f", s }'
 }
-run_once() { # runner-dll notebook-dir notebook → seconds
-  (cd "$2" && dotnet "$1" run "$3" --out "$work/out" | seconds_of)
+run_once() { # runner-dll notebook-dir notebook → seconds, or nothing when the notebook failed in that runner
+  local out
+  out=$(cd "$2" && dotnet "$1" run "$3" --out "$work/out") || return 0
+  printf '%s\n' "$out" | seconds_of
 }
 
 printf '1 + 1\n' > "$work/first.dib"
@@ -44,9 +47,11 @@ for nb in "${notebooks[@]}"; do
   name="$(basename "$nb")"
   best_old=999999; best_new=999999
   for i in $(seq "$repeat"); do
-    o=$(run_once "$old_runner" "$work/old/notebooks" "$name"); n=$(run_once "$new_runner" "$root/notebooks" "$name")
-    best_old=$(awk -v a="$best_old" -v b="$o" 'BEGIN { print (b < a ? b : a) }')
-    best_new=$(awk -v a="$best_new" -v b="$n" 'BEGIN { print (b < a ? b : a) }')
+    o=$(run_once "$old_runner" "$root/notebooks" "$name"); n=$(run_once "$new_runner" "$root/notebooks" "$name")
+    [ -n "$o" ] && best_old=$(awk -v a="$best_old" -v b="$o" 'BEGIN { print (b < a ? b : a) }')
+    [ -n "$n" ] && best_new=$(awk -v a="$best_new" -v b="$n" 'BEGIN { print (b < a ? b : a) }')
   done
-  awk -v n="$name" -v o="$best_old" -v k="$best_new" 'BEGIN { printf "%-36s %12.1f %12.1f %7.2fx\n", n, o, k, k / o }'
+  awk -v n="$name" -v o="$best_old" -v k="$best_new" 'BEGIN {
+    if (o == 999999 || k == 999999) printf "%-36s %12s %12s %8s\n", n, (o == 999999 ? "failed" : o), (k == 999999 ? "failed" : k), "n/a"
+    else printf "%-36s %12.1f %12.1f %7.2fx\n", n, o, k, k / o }'
 done
