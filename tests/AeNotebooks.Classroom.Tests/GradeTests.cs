@@ -105,7 +105,7 @@ public class GradeTests(GradedFixtures graded) : IClassFixture<GradedFixtures>
     [Fact]
     public void The_untouched_student_version_gets_nothing_and_says_why() =>
         Expect("stub", GradeRow.Errors, 0, [("10-squares", 0), ("10-mean", 0), ("10-shout", 0)],
-            "3 cells failed (the later cells still ran); first: cell 5, line 3: System.NotImplementedException");
+            "3 cells failed (the later cells still ran); first: cell 5: System.NotImplementedException: The method or operation is not implemented.");
 
     [Fact]
     public void Wrong_answers_score_per_exercise_with_what_was_measured()
@@ -130,20 +130,27 @@ public class GradeTests(GradedFixtures graded) : IClassFixture<GradedFixtures>
     [Fact]
     public void An_exception_is_the_reason_and_the_other_exercises_count() =>
         Expect("throws", GradeRow.Errors, 3, [("10-squares", 2), ("10-mean", 1), ("10-shout", 0)],
-            "cell 11, line 2: System.InvalidOperationException: boom from the student");
+            "cell 11: System.InvalidOperationException: boom from the student");
 
     [Fact]
-    public void A_process_that_exits_or_overflows_its_stack_gets_a_row_with_the_reason()
+    public void A_kernel_that_exits_or_overflows_its_stack_gets_a_row_with_the_reason()
     {
-        Expect("crash-exit", GradeRow.Crashed, 0, [], "the process ended (exit code 3) before reporting a result");
-        Expect("crash-overflow", GradeRow.Crashed, 0, [], "Stack overflow");
-        Assert.All(graded.Row("crash-exit").Checks, c => Assert.Equal(CheckOutcome.ErrorText, c.Outcome));
+        // the notebook's kernel process dies, not the grading process: the submission still reports, with how it died;
+        // the checks run against the state before the crashing cell, where the first exercise is not answered yet
+        Expect("crash-exit", GradeRow.Errors, 0, [], "first: cell 5: the kernel process died (exit code 3)");
+        Expect("crash-overflow", GradeRow.Errors, 0, [], "first: cell 5: the kernel process died (signal 6 (SIGABRT)): Stack overflow.");
+        foreach (var student in new[] { "crash-exit", "crash-overflow" })
+            Assert.All(graded.Row(student).Checks, c => Assert.Equal(CheckOutcome.ErrorText, c.Outcome));
     }
 
     [Fact]
-    public void A_cell_past_the_time_limit_stops_the_notebook_and_the_earlier_answers_count() =>
+    public void A_cell_past_the_time_limit_stops_the_notebook_and_the_earlier_answers_count()
+    {
+        // the timed-out cell's kernel is killed with it; the grader rebuilds the state before that cell in a fresh kernel,
+        // so the exercise answered before the slow cell keeps its points
         Expect("slow", GradeRow.TimedOut, 2, [("10-squares", 2), ("10-mean", 0), ("10-shout", 0)],
-            "cell 8: timed out after 5 s: the cell was cancelled and the notebook stopped here; 3 later code cells were not run");
+            "cell 8: timed out after 5 s: the kernel process was stopped; 3 later code cells were not run; the checks ran against the state before that cell");
+    }
 
     [Fact]
     public void A_malformed_notebook_gets_a_row_with_the_parse_error() =>

@@ -47,19 +47,20 @@ public class StudentVersionTests
         Assert.Empty(Conventions.HiddenChecks(student));
         Assert.DoesNotContain(student.Cells, c => c.IsCode && c.Source.Contains("BEGIN SOLUTION") || c.Outputs.Count > 0);
 
-        var stubs = student.Cells.Select((c, i) => (Cell: c, Number: i + 1)).Where(x => x.Cell.IsCode && x.Cell.Source.Contains(Conventions.Stub)).ToList();
-        if (hiddenInSource.Count > 0) Assert.NotEmpty(stubs);
         var parameters = Short.TryGetValue(notebook, out var p) ? p : new Dictionary<string, string> { ["epochs"] = "1" };
         var run = await new NotebookRunner(new RunnerOptions { ContinueAfterErrors = true, Parameters = parameters, CellTimeout = TimeSpan.FromMinutes(3) })
             .RunAsync(student);
+        // numbered in the executed notebook, which has the injected-parameters cell after the parameters cell
+        var stubs = run.Cells.Where(c => c.Cell.IsCode && c.Cell.Source.Contains(Conventions.Stub)).Select(c => (c.Cell, c.Number)).ToList();
+        if (hiddenInSource.Count > 0) Assert.NotEmpty(stubs);
         var failed = run.Cells.Where(c => c.Status != CellRunStatus.Succeeded && c.Status != CellRunStatus.Skipped).ToList();
         Assert.True(failed.Select(c => c.Number).SequenceEqual(stubs.Select(s => s.Number)),
             $"failed cells: {string.Join("; ", failed.Select(c => c.Error?.Summary ?? c.Status.ToString()))}\nstub cells: {string.Join(", ", stubs.Select(s => s.Number))}");
+        // each fails at its own stub's throw (the kernel's stack traces carry no line numbers to compare)
         foreach (var cell in failed)
         {
             Assert.Equal("System.NotImplementedException", cell.Error!.Kind);
-            var stubLine = cell.Cell.Source.Split('\n').Select((l, i) => (l, i)).First(x => x.l.Contains(Conventions.StubThrow)).i + 1;
-            Assert.Equal(stubLine, cell.Error.Line);
+            Assert.Contains(Conventions.StubThrow, cell.Cell.Source);
         }
     }
 }

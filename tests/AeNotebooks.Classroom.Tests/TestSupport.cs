@@ -33,14 +33,16 @@ internal static class Paths
     }
 
     /// <summary>
-    /// A course folder laid out like the repository: <c>notebooks/</c> with the given notebooks and <c>lib</c> linked to
-    /// the repository's lib, so that the notebooks' <c>#r "../lib/bin/…"</c> resolves.
+    /// A course folder laid out like the repository: <c>notebooks/</c> with the given notebooks, <c>lib</c> and <c>data</c>
+    /// linked to the repository's, so that the notebooks' <c>#r "../lib/bin/…"</c> resolves and the library finds its data.
     /// </summary>
     public static string Course(string prefix, params string[] notebooks)
     {
         var root = TempFolder(prefix);
         Directory.CreateDirectory(Path.Combine(root, "notebooks"));
         Directory.CreateSymbolicLink(Path.Combine(root, "lib"), Path.Combine(RepoRoot, "lib"));
+        // the kernel loads lib/bin/AeNotebooks.dll through the link, so the library looks for data/ above the link's path
+        Directory.CreateSymbolicLink(Path.Combine(root, "data"), Path.Combine(RepoRoot, "data"));
         foreach (var nb in notebooks) File.Copy(nb, Path.Combine(root, "notebooks", Path.GetFileName(nb)));
         return root;
     }

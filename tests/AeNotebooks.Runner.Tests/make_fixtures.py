@@ -241,11 +241,11 @@ write(os.path.join("batch", "3-last.ipynb"), nb([cs("var last = 3;\nConsole.Writ
 # two notebooks that each wait for the other to start: they pass only when they run at the same time
 def rendezvous(me, other):
     return nb([cs(
-        f"File.WriteAllText(\"{me}.started\", Environment.ProcessId.ToString());\n"
+        f"System.IO.File.WriteAllText(\"{me}.started\", Environment.ProcessId.ToString());\n"
         f"var clock = System.Diagnostics.Stopwatch.StartNew();\n"
-        f"while (!File.Exists(\"{other}.started\") && clock.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50);\n"
-        f"if (!File.Exists(\"{other}.started\")) throw new TimeoutException(\"{other} never started while {me} ran\");\n"
-        f"var kernelPid = Environment.ProcessId;\nvar otherPid = int.Parse(File.ReadAllText(\"{other}.started\"));")])
+        f"while (!System.IO.File.Exists(\"{other}.started\") && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);\n"
+        f"if (!System.IO.File.Exists(\"{other}.started\")) throw new TimeoutException(\"{other} never started while {me} ran\");\n"
+        f"var kernelPid = Environment.ProcessId;\nvar otherPid = int.Parse(System.IO.File.ReadAllText(\"{other}.started\"));")])
 os.makedirs(os.path.join(OUT, "parallel"), exist_ok=True)
 write(os.path.join("parallel", "a.ipynb"), rendezvous("a", "b"))
 write(os.path.join("parallel", "b.ipynb"), rendezvous("b", "a"))

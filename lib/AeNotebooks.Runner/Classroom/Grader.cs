@@ -419,8 +419,11 @@ public static class Grader
                     break;
                 default:
                     row.Status = GradeRow.Errors;
-                    row.Reason = $"{result.Errors.Count} cell{(result.Errors.Count == 1 ? "" : "s")} failed (the later cells still ran); first: " +
-                                 (result.Errors.FirstOrDefault()?.Summary ?? "unknown");
+                    row.Reason = $"{result.Errors.Count} cell{(result.Errors.Count == 1 ? "" : "s")} failed " +
+                                 (result.CellsNotRun > 0
+                                     ? $"({result.CellsNotRun} later code cell{(result.CellsNotRun == 1 ? " was" : "s were")} not run: the kernel died; the checks ran against the state before that cell)"
+                                     : "(the later cells still ran)") +
+                                 "; first: " + (result.Errors.FirstOrDefault()?.Summary ?? "unknown");
                     break;
             }
             var feedback = ReadOwnFile(work, GradeFolder, "feedback.html", 64 << 20);

@@ -62,10 +62,27 @@ public static class SubmissionProcess
         result.Errors = run.Cells.Where(c => c.Error is not null).Select(c => new CellProblem(c.Number, Conventions.Clip(c.Error!.Summary))).ToList();
         result.CellsNotRun = run.Cells.Count(c => c.Status == CellRunStatus.NotRun);
 
-        foreach (var check in checks)
+        // a cell that timed out or killed its kernel took the kernel with it: the checks run against the state before
+        // that cell, rebuilt by running the cells before it in a fresh kernel
+        NotebookRun? before = null;
+        if (!run.HasKernel && run.Cells.FirstOrDefault(c => c.Status == CellRunStatus.TimedOut || c.Error?.Kind == "KernelDied") is { } fatal)
         {
-            var evaluation = await run.EvaluateAsync(check.Code, options.CellTimeout, cancellationToken).ConfigureAwait(false);
-            result.Checks.Add(Judge(check, evaluation, options.CellTimeout));
+            var earlier = run.Notebook.Clone(); // holds the injected parameters already
+            earlier.Cells.RemoveRange(fatal.Number - 1, earlier.Cells.Count - (fatal.Number - 1));
+            before = await new NotebookRunner(new RunnerOptions { CellTimeout = options.CellTimeout, ContinueAfterErrors = true, KeepKernel = true })
+                .RunAsync(earlier, cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            foreach (var check in checks)
+            {
+                var evaluation = await (before ?? run).EvaluateAsync(check.Code, options.CellTimeout, cancellationToken).ConfigureAwait(false);
+                result.Checks.Add(Judge(check, evaluation, options.CellTimeout));
+            }
+        }
+        finally
+        {
+            if (before is not null) await before.DisposeAsync().ConfigureAwait(false);
         }
 
         if (options.ReportFile is not null)

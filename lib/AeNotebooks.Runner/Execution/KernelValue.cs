@@ -16,7 +16,8 @@ public sealed partial record KernelValue(string? TypeName, string? Text, string?
         "System.Single", "System.Decimal", "System.Boolean", "System.String", "System.Char", "System.TimeSpan", "System.DateTime",
     };
 
-    [GeneratedRegex(@"^System\.Collections\.Generic\.(?:List|IReadOnlyList|IList|IEnumerable)`1\[\[(?<element>[^,\]]+)")]
+    // the kernel names types as C# does ("System.Collections.Generic.List<System.String>"); reflection's "List`1[[System.String, …]]" too
+    [GeneratedRegex(@"^System\.Collections\.Generic\.(?:List|IReadOnlyList|IList|IEnumerable)(?:`1\[\[(?<element>[^,\]]+)|<(?<element>[^<>,]+)>$)")]
     private static partial Regex GenericListOf();
 
     /// <summary>

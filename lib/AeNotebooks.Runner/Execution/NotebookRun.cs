@@ -128,6 +128,9 @@ public sealed class NotebookRun : IAsyncDisposable
         _variables = values;
     }
 
+    /// <summary>Whether the run kept a live kernel for <see cref="EvaluateAsync"/> (a timeout or a crash stops it).</summary>
+    public bool HasKernel => _kernel is { HasExited: false };
+
     internal void AttachKernel(KernelProcess kernel, TimeSpan timeout)
     {
         _kernel = kernel;

@@ -27,6 +27,7 @@ public sealed class KernelProcess : IAsyncDisposable
     readonly Channel<KernelEvent> _events = Channel.CreateUnbounded<KernelEvent>();
     readonly StringBuilder _stderr = new();
     int _commands;
+    int _strayBefore;
 
     KernelProcess(Process process, Socket socket)
     {
@@ -149,6 +150,7 @@ public sealed class KernelProcess : IAsyncDisposable
     /// </summary>
     public async Task<CommandResult> SendAsync(KernelCommand command, TimeSpan timeout, Action<KernelEvent> onEvent, CancellationToken cancellationToken = default)
     {
+        lock (_stderr) _strayBefore = _stderr.Length;
         var token = $"aenb-{Interlocked.Increment(ref _commands)}";
         command.SetToken(token);
         try
@@ -192,8 +194,12 @@ public sealed class KernelProcess : IAsyncDisposable
             try { await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { Kill(_process); }
         }
-        await Task.Delay(100).ConfigureAwait(false); // let the last lines of stderr arrive
-        var tail = string.Join('\n', StrayOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(5)).Trim();
+        await Task.Delay(200).ConfigureAwait(false); // let the last lines of stderr arrive
+        // the runtime's crash report starts with the reason ("Stack overflow.", "Unhandled exception. …"); frames follow
+        string since;
+        lock (_stderr) since = _stderr.ToString(Math.Min(_strayBefore, _stderr.Length), _stderr.Length - Math.Min(_strayBefore, _stderr.Length));
+        var tail = string.Join(" | ", since.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Take(3).Select(l => l.Length > 200 ? l[..200] + "…" : l));
         var how = _process.HasExited ? DescribeExit(_process.ExitCode) : "an unknown status";
         return new CommandResult(CommandOutcome.KernelDied, $"the kernel process died ({how}){(tail.Length > 0 ? ": " + tail : "")}");
     }

@@ -18,6 +18,11 @@ public static class KernelWorker
 
     public static async Task<int> RunAsync(string socketName)
     {
+        using var kernel = PolyglotKernel.Create();
+        // the C# kernel's first submission loads and JITs Roslyn's scripting (seconds); done here, before connecting, it
+        // counts as kernel start-up instead of against the first cell's --timeout. Its events go nowhere.
+        await kernel.SendAsync(new Microsoft.DotNet.Interactive.Commands.SubmitCode("0", "csharp"));
+
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(Endpoint(socketName));
         await using var stream = new NetworkStream(socket, ownsSocket: false);
@@ -25,7 +30,6 @@ public static class KernelWorker
         var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         var gate = new object();
 
-        using var kernel = PolyglotKernel.Create();
         using var subscription = kernel.KernelEvents.Subscribe(e =>
         {
             var line = KernelEventEnvelope.Serialize(e);
