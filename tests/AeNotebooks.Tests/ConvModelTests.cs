@@ -1,6 +1,6 @@
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Tests;
 
@@ -55,8 +55,8 @@ public class ConvModelTests
             ("conv2", nn.Conv2d(32, 16, 3, padding: 1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
             ("flatten", nn.Flatten()), ("code", nn.Linear(16 * 8 * 8, code)), ("relu3", nn.ReLU()),
             ("dense", nn.Linear(code, 16 * 8 * 8)), ("relu4", nn.ReLU()), ("unflatten", nn.Unflatten(1, [16, 8, 8])),
-            ("deconv1", nn.ConvTranspose2d(16, 16, 3, padding: 1)), ("relu5", nn.ReLU()), ("up1", nn.Upsample(scale_factor: 2)),
-            ("deconv2", nn.ConvTranspose2d(16, 32, 3, padding: 1)), ("relu6", nn.ReLU()), ("up2", nn.Upsample(scale_factor: 2)),
+            ("deconv1", nn.ConvTranspose2d(16, 16, 3, padding: 1)), ("relu5", nn.ReLU()), ("up1", nn.Upsample(scale_factor: [2.0, 2.0])),
+            ("deconv2", nn.ConvTranspose2d(16, 32, 3, padding: 1)), ("relu6", nn.ReLU()), ("up2", nn.Upsample(scale_factor: [2.0, 2.0])),
             ("deconv3", nn.ConvTranspose2d(32, 3, 3, padding: 1)));
         if (output.ToModule() is { } activation) model.append("output", activation);
         return model;
@@ -95,8 +95,8 @@ public class ConvModelTests
         long pad = kernel / 2;
         Stage(1, nn.Conv2d(channels, 32, kernel, Padding.Same), 32, nn.MaxPool2d(2));
         Stage(2, nn.Conv2d(32, 64, kernel, Padding.Same), 64, nn.MaxPool2d(2));
-        Stage(3, nn.ConvTranspose2d(64, 64, kernel, padding: pad), 64, nn.Upsample(2));
-        Stage(4, nn.ConvTranspose2d(64, 32, kernel, padding: pad), 32, nn.Upsample(2));
+        Stage(3, nn.ConvTranspose2d(64, 64, kernel, padding: pad), 64, nn.Upsample(scale_factor: [2.0, 2.0]));
+        Stage(4, nn.ConvTranspose2d(64, 32, kernel, padding: pad), 32, nn.Upsample(scale_factor: [2.0, 2.0]));
         layers.Add(("conv5", nn.ConvTranspose2d(32, channels, kernel, padding: pad)));
         if (sigmoid) layers.Add(("sigmoid", nn.Sigmoid()));
         var model = nn.Sequential(layers.ToArray());
@@ -164,7 +164,7 @@ public class ConvModelTests
         }
     }
 
-    static string[] LeafKinds(nn.Module model) => model.modules().Where(m => !m.children().Any()).Select(m => m.name).ToArray();
+    static string[] LeafKinds(nn.Module model) => model.modules().Where(m => !m.children().Any()).Select(m => m.Kind()).ToArray();
     static string ShapeOf(Tensor t) => string.Join("×", t.shape);
 
     // ------------------------------------------------------------------ initialisation and errors

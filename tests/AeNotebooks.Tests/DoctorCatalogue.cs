@@ -1,6 +1,6 @@
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Tests;
 
@@ -263,20 +263,16 @@ public static class DoctorCatalogue
     /// <summary>The same pixel positions (a share p, drawn once) zeroed in every row.</summary>
     static Tensor SamePositionsMasked(Tensor x, double p, long seed)
     {
-        var g = new Generator(seed);
+        var g = new Generator((ulong)(seed));
         int n = (int)x.shape[0];
         int f = (int)(x.numel() / n);
-        var keep = Enumerable.Range(0, f).Select(_ => g.NextDouble() >= p).ToArray();
-        var v = x.ToArray();
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < f; j++)
-                if (!keep[j]) v[i * f + j] = 0;
-        return tensor(v, x.shape);
+        var keep = (rand([1, f], generator: g) >= p).to_type(ScalarType.Float32);
+        return (x.reshape(n, f) * keep).reshape(x.shape);
     }
 
     /// <summary>Redundant columns plus N(0, 0.05²) noise in every column: compressible (2 strong directions) but full rank.</summary>
     static Tensor NoisyRedundant(int rows, int features, int distinct, long seed)
-        => Datasets.Redundant(rows, features, distinct, seed) + 0.05 * randn([rows, features], new Generator(seed + 100));
+        => Datasets.Redundant(rows, features, distinct, seed) + 0.05 * randn([rows, features], generator: new Generator((ulong)(seed + 100)));
 
     static Tensor WithNaN(Tensor x, int count)
     {

@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using AeNotebooks.Diagnostics;
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
 using Xunit.Abstractions;
-using static AeNotebooks.Torch.torch;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Tests;
 
@@ -142,11 +142,13 @@ public class DoctorTests(ITestOutputHelper output)
         Assert.Equal([3.0, 1.0], Sorted(Spectrum.SymmetricEigenvalues(new double[,] { { 2, 1 }, { 1, 2 } })), new Tolerance(1e-12));
         Assert.Equal([5.0, 4.0, 1.0, -2.0], Sorted(Spectrum.SymmetricEigenvalues(Diagonal(1, -2, 5, 4))), new Tolerance(1e-12));
         // a random symmetric matrix: Σλ = trace, Σλ² = ‖A‖²_F
-        var g = new Generator(3);
+        var g = new Generator((ulong)(3));
         int n = 60;
         var a = new double[n, n];
+        var draws = randn([n * n], dtype: ScalarType.Float64, generator: g).data<double>().ToArray();
+        int k = 0;
         for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++) a[i, j] = a[j, i] = g.NextNormal();
+            for (int j = 0; j <= i; j++) a[i, j] = a[j, i] = draws[k++];
         double trace = Enumerable.Range(0, n).Sum(i => a[i, i]);
         double frob = 0;
         foreach (var v in a) frob += v * v;
@@ -178,8 +180,10 @@ public class DoctorTests(ITestOutputHelper output)
     [Fact]
     public void TheCurveJudgeSeparatesShapes()
     {
-        var g = new Generator(7);
-        float Noise(double v) => (float)(v * (1 + 0.05 * g.NextNormal()));
+        var g = new Generator((ulong)(7));
+        var draws = randn([10_000], dtype: ScalarType.Float64, generator: g).data<double>().ToArray();
+        int k = 0;
+        float Noise(double v) => (float)(v * (1 + 0.05 * draws[k++]));
         var flat = Enumerable.Range(0, 300).Select(_ => Noise(0.5)).ToList();
         var decay = Enumerable.Range(0, 300).Select(i => Noise(Math.Exp(-i / 60.0))).ToList();
         var bounce = Enumerable.Range(0, 300).Select(i => Noise(i is > 150 and < 200 ? 5 : Math.Exp(-i / 60.0))).ToList();

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Tests;
 
@@ -42,14 +42,14 @@ public class ModelTests
 
     [Theory, MemberData(nameof(Architectures))]
     public void ParameterCountsMatchThePyTorchTwin(string architecture)
-        => Assert.Equal(TorchParameterCounts[architecture], Build(architecture).parameter_count());
+        => Assert.Equal(TorchParameterCounts[architecture], Build(architecture).ParameterCount());
 
     [Theory, MemberData(nameof(Architectures))]
     public void LayerSequencesMatchThePyTorchTwin(string architecture)
     {
         var ours = Build(architecture).named_modules()
             .Where(m => !m.module.children().Any())
-            .Select(m => $"{m.module.name} {m.module.parameter_count()}").ToArray();
+            .Select(m => $"{m.module.Kind()} {m.module.ParameterCount()}").ToArray();
         Assert.Equal(TorchLayers[architecture], ours);
     }
 
@@ -76,7 +76,7 @@ public class ModelTests
         var y = Models.DenseAutoencoder(10, [8], 4, output: Activation.Sigmoid).forward(randn(64, 10).mul(50));
         Assert.All(y.ToArray(), v => Assert.InRange(v, 0f, 1f));
         var linear = Models.DenseAutoencoder(10, [8], 4, output: Activation.Linear);
-        Assert.DoesNotContain(linear.decoder.named_children(), c => c.module.name == "Sigmoid");
+        Assert.DoesNotContain(linear.decoder.named_children(), c => c.module.Kind() == "Sigmoid");
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public class ModelTests
             table.Rows.Select(r => r[0]).ToArray());
         Assert.Equal("[128]", table.Rows[1][2]);
         Assert.Equal("210,480", table.Rows[^1][3]);
-        Assert.DoesNotContain(Models.DenseAutoencoder(784, [128], 32).modules(), m => m is AeNotebooks.Torch.Modules.BatchNorm);
+        Assert.DoesNotContain(Models.DenseAutoencoder(784, [128], 32).modules(), m => m is TorchSharp.Modules.BatchNorm);
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public class ModelTests
     {
         manual_seed(0);
         var model = Models.DenseAutoencoder(16, [8], 4, batchNorm: true);
-        var norms = model.modules().OfType<AeNotebooks.Torch.Modules.BatchNorm>().ToArray();
+        var norms = model.modules().OfType<TorchSharp.Modules.BatchNorm>().ToArray();
         Assert.Equal(2, norms.Length); // encoder and decoder hidden layers
         var x = randn(32, 16).mul(3).add(1);
         float[] FirstRow(Tensor batch) { using (no_grad()) return model.forward(batch).narrow(0, 0, 1).ToArray(); }
@@ -159,7 +159,7 @@ public class ModelTests
         var model = Models.DenseAutoencoder(16, [8], 4, batchNorm: true);
         var data = rand(64, 16);
         var run = Trainer.Fit(model, null, data, new TrainOptions { Epochs = 2, BatchSize = 16, Progress = false });
-        var norm = (AeNotebooks.Torch.Modules.BatchNorm)model.encoder["bn0"];
+        var norm = (TorchSharp.Modules.BatchNorm1d)model.encoder.named_children().Single(c => c.name == "bn0").module;
         Assert.Equal(8f, norm.num_batches_tracked!.item<float>()); // one update per training step
         Assert.False(model.training);
         Assert.True(double.IsFinite(run.FinalTrainLoss));

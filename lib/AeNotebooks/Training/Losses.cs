@@ -1,5 +1,5 @@
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -23,9 +23,9 @@ public static class Losses
 }
 
 /// <summary>A named way to build an optimizer for a model's parameters.</summary>
-public sealed record OptimizerSpec(string Name, double LearningRate, Func<IEnumerable<AeNotebooks.Torch.Modules.Parameter>, double, optim.Optimizer> Build)
+public sealed record OptimizerSpec(string Name, double LearningRate, Func<IEnumerable<TorchSharp.Modules.Parameter>, double, optim.Optimizer> Build)
 {
-    public optim.Optimizer Create(IEnumerable<AeNotebooks.Torch.Modules.Parameter> parameters) => Build(parameters, LearningRate);
+    public optim.Optimizer Create(IEnumerable<TorchSharp.Modules.Parameter> parameters) => Build(parameters, LearningRate);
     public override string ToString() => $"{Name}(lr={LearningRate:G3})";
 }
 

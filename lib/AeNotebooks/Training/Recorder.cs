@@ -1,7 +1,7 @@
 using System.Numerics;
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -22,9 +22,9 @@ internal sealed class Recorder : IDisposable
         {
             if (module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
             var samples = run.Activations[name] = new List<ActivationSample>();
-            var (low, high) = HistogramRange(leaf.name);
-            var (saturatedLow, saturatedHigh) = SaturationBounds(leaf.name);
-            handles.Add(leaf.register_forward_hook((m, input, output) =>
+            var (low, high) = HistogramRange(leaf.Kind());
+            var (saturatedLow, saturatedHigh) = SaturationBounds(leaf.Kind());
+            handles.Add(leaf.OnForward((m, input, output) =>
             {
                 if (Sampling) samples.Add(Describe(output.ToArray(), Step, low, high, saturatedLow, saturatedHigh));
                 return output;
