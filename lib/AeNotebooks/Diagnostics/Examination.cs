@@ -125,9 +125,10 @@ internal sealed class Examination
         foreach (var (name, module) in Model.named_modules())
         {
             if (module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
+            // alias: Sequential disposes each intermediate tensor's handle once the next layer has run
             handles.Add(leaf.OnForward((m, input, output) =>
             {
-                layers.Add(new LayerTrace(layers.Count, name, m.Kind(), m, input, output));
+                layers.Add(new LayerTrace(layers.Count, name, m.Kind(), m, input.alias(), output.alias()));
                 return output;
             }));
         }

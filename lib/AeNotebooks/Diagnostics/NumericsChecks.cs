@@ -83,7 +83,7 @@ internal static class NumericsChecks
         var handles = new List<IDisposable>();
         foreach (var (name, module) in e.LeafModules())
             if (module is nn.Module<Tensor, Tensor> leaf)
-                handles.Add(leaf.OnForward((m, input, output) => { layers.Add((name, m, input, output)); return output; }));
+                handles.Add(leaf.OnForward((m, input, output) => { layers.Add((name, m, input.alias(), output.alias())); return output; }));
         Tensor output;
         bool wasTraining = e.Model.training;
         try
@@ -184,6 +184,7 @@ internal static class NumericsChecks
         if (e.Loss.ExpectsProbabilities && negative + aboveOne > 0)
             return $"op: log inside {e.Loss.Name} — {negative} outputs < 0 and {aboveOne} outputs > 1 fed log(y)/log(1−y)";
         if (alreadyNamed) return "";
+        if (e.Loss.Op is { } op) return $"op: {op} in the loss ({e.Loss.Name}) — outputs and targets are finite, so the loss itself overflowed";
         return $"op: the loss ({e.Loss.Name}) — outputs and targets are finite, so its reduction overflowed";
     }
 
@@ -200,7 +201,7 @@ internal static class NumericsChecks
         var handles = new List<IDisposable>();
         foreach (var (name, module) in e.LeafModules())
             if (module is nn.Module<Tensor, Tensor> leaf)
-                handles.Add(leaf.OnForward((m, input, output) => { if (output.requires_grad) output.retain_grad(); order.Add((name, output)); return output; }));
+                handles.Add(leaf.OnForward((m, input, output) => { if (output.requires_grad) output.retain_grad(); order.Add((name, output.alias())); return output; }));
         string? anomaly = null;
         try
         {

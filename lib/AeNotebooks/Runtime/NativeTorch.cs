@@ -76,6 +76,7 @@ public static class NativeTorch
                 "Build the helpers once (`dotnet build lib/AeNotebooks`), which restores TorchSharp-cpu 0.107.0 and copies its native libraries to lib/bin/runtimes/linux-x64/native; " +
                 "in your own project, reference the TorchSharp-cpu package (not only TorchSharp).");
 
+        PreferPassiveOpenMpThreads();
         string libtorchCpu = Path.Combine(torchFolder, "libtorch_cpu.so");
         Load(libtorchCpu, "libtorch 2.10.0 (libtorch_cpu.so)");
         if (File.Exists(Path.Combine(torchFolder, "libtorch.so"))) Load(Path.Combine(torchFolder, "libtorch.so"), "libtorch.so");
@@ -193,6 +194,22 @@ public static class NativeTorch
             throw new TorchSharpLoadException($"{what} could not be loaded from {path}: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// libtorch's OpenMP (libgomp) threads spin-wait between ops by default; where the cores are shared (a laptop running a
+    /// browser, a CI runner, a 2-core VM) the spinning thread steals the core the other one needs, and a dense autoencoder's
+    /// step took 127 ms instead of 10 ms on the project's VM. OMP_WAIT_POLICY=PASSIVE makes them sleep instead. Set only
+    /// when the user has not set it, in the native environment (libgomp reads getenv when it loads; .NET's
+    /// Environment.SetEnvironmentVariable does not reach it on Unix).
+    /// </summary>
+    static void PreferPassiveOpenMpThreads()
+    {
+        if (LoadedLibrary("libgomp-98b21ff3.so.1") is not null) return; // too late: libgomp has read its settings
+        if (getenv("OMP_WAIT_POLICY") == IntPtr.Zero) setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+    }
+
+    [DllImport("libc", CharSet = CharSet.Ansi)] static extern IntPtr getenv(string name);
+    [DllImport("libc", CharSet = CharSet.Ansi)] static extern int setenv(string name, string value, int overwrite);
 
     /// <summary>The path of a shared library mapped into this process, by file name (maps shows the real file: libstdc++.so.6.0.30), or null.</summary>
     internal static string? LoadedLibrary(string fileName)

@@ -44,12 +44,12 @@ internal static class NonFiniteTracer
         }
         finally { foreach (var h in handles) h.Dispose(); }
         if (culprit is { } c)
-            return new(step, epoch, $"layer {c.name} ({c.kind})", c.detail, c.kind);
+            return new(step, epoch, $"layer {c.name} ({c.kind})", c.detail, FunctionalName(c.kind));
         if (!float.IsFinite(value))
         {
             var range = $" (outputs in [{Min(output):G4}, {Max(output):G4}], targets in [{Min(targets):G4}, {Max(targets):G4}])";
-            string? op = loss.ExpectsProbabilities && (Min(output) < 0 || Max(output) > 1) ? "log" : null;
-            return new(step, epoch, $"the loss ({loss})", $"every layer's output is finite{range}; the loss is {value}", op);
+            string? op = loss.ExpectsProbabilities && (Min(output) < 0 || Max(output) > 1) ? "log" : loss.Op;
+            return new(step, epoch, $"the loss ({loss})", $"every layer's output is finite{range}; {op ?? "the loss"} returned {value}", op);
         }
         // nothing non-finite when re-run: the NaN depended on randomness (e.g. dropout) or on state that changed since
         return new(step, epoch, "not reproducible", "re-running this batch gave finite values everywhere (a random layer such as dropout may have produced it)");
@@ -63,6 +63,17 @@ internal static class NonFiniteTracer
             if (p.grad is { } g && !g.isfinite().all().item<bool>()) return name;
         return null;
     }
+
+    /// <summary>The torch.nn.functional name of a layer kind: Linear → linear, ConvTranspose2d → conv_transpose2d.</summary>
+    internal static string FunctionalName(string kind) => kind switch
+    {
+        "ConvTranspose2d" => "conv_transpose2d",
+        "BatchNorm1d" or "BatchNorm2d" => "batch_norm",
+        "LeakyReLU" => "leaky_relu",
+        "MaxPool2d" => "max_pool2d",
+        "Upsample" => "interpolate",
+        _ => kind.ToLowerInvariant(),
+    };
 
     internal static long CountNonFinite(Tensor t)
     {
