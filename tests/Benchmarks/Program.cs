@@ -46,7 +46,9 @@ static class Program
         return 0;
     }
 
-    /// <summary>The loop of the anchor: zero_grad, loss, backward, step, each step in a dispose scope. Warm-up 5 steps, then ≥ seconds.</summary>
+    const double WarmUpSeconds = 1.5;
+
+    /// <summary>The loop of the anchor: zero_grad, loss, backward, step, each step in a dispose scope. Warm-up 1.5 s, then ≥ seconds.</summary>
     static double BareMsPerStep(Workload w, double seconds)
     {
         var optimizer = optim.Adam(w.Model.parameters(), lr: 1e-3);
@@ -58,16 +60,17 @@ static class Program
             loss.backward();
             optimizer.step();
         }
-        for (int i = 0; i < 5; i++) Step();
-        long steps = 0;
         var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < WarmUpSeconds) Step(); // long enough for the JIT's tiers and libtorch's thread pool to settle
+        long steps = 0;
+        clock.Restart();
         while (clock.Elapsed.TotalSeconds < seconds) { Step(); steps++; }
         return clock.Elapsed.TotalMilliseconds / steps;
     }
 
     /// <summary>
     /// Trainer.Fit on 64 copies of the batch (one epoch = 64 steps of the workload's batch size), for as many epochs as
-    /// fill ≥ seconds; the first epoch of a separate run is the warm-up. Time per step includes the per-epoch shuffle.
+    /// fill ≥ seconds, after 1.5 s of one-epoch runs as the warm-up. Time per step includes the per-epoch shuffle.
     /// </summary>
     static double FitMsPerStep(Workload w, double seconds)
     {
@@ -76,6 +79,8 @@ static class Program
         var data = w.Batch.repeat([stepsPerEpoch, .. Enumerable.Repeat(1L, (int)w.Batch.dim() - 1)]);
         TrainOptions Options(int epochs) => new() { Loss = w.HelperLoss, Optimizer = Optimizers.Adam(1e-3), Epochs = epochs, BatchSize = (int)batch, Progress = false, StopOnNonFinite = false };
         var warm = Trainer.Fit(w.Model, null, data, Options(1));
+        var warmClock = Stopwatch.StartNew();
+        while (warmClock.Elapsed.TotalSeconds < WarmUpSeconds) warm = Trainer.Fit(w.Model, null, data, Options(1));
         int epochs = Math.Max(1, (int)Math.Ceiling(seconds / Math.Max(warm.Seconds, 1e-3)));
         var clock = Stopwatch.StartNew();
         var run = Trainer.Fit(w.Model, null, data, Options(epochs));

@@ -10,9 +10,25 @@ internal sealed class Recorder : IDisposable
 {
     const int Bins = 40;
     readonly List<IDisposable> handles = new();
+    readonly List<Action> attachers = new();
     readonly TrainingRun run;
 
-    public bool Sampling { get; set; }
+    /// <summary>
+    /// Whether this step is sampled. The hooks are attached only for sampled steps: each hook is a call from libtorch's
+    /// forward back into .NET, which costs time on every step of a small model even when it does nothing.
+    /// </summary>
+    public bool Sampling
+    {
+        get => sampling;
+        set
+        {
+            if (value == sampling) return;
+            sampling = value;
+            if (value) foreach (var attach in attachers) attach();
+            else Detach();
+        }
+    }
+    bool sampling;
     public int Step { get; set; }
 
     public Recorder(nn.Module<Tensor, Tensor> model, TrainingRun run)
@@ -24,12 +40,18 @@ internal sealed class Recorder : IDisposable
             var samples = run.Activations[name] = new List<ActivationSample>();
             var (low, high) = HistogramRange(leaf.Kind());
             var (saturatedLow, saturatedHigh) = SaturationBounds(leaf.Kind());
-            handles.Add(leaf.OnForward((m, input, output) =>
+            attachers.Add(() => handles.Add(leaf.OnForward((m, input, output) =>
             {
-                if (Sampling) samples.Add(Describe(output.ToArray(), Step, low, high, saturatedLow, saturatedHigh));
+                samples.Add(Describe(output.ToArray(), Step, low, high, saturatedLow, saturatedHigh));
                 return output;
-            }));
+            })));
         }
+    }
+
+    void Detach()
+    {
+        foreach (var h in handles) h.Dispose();
+        handles.Clear();
     }
 
     /// <summary>Fixed histogram ranges per layer kind, so histograms line up over time (see Histogram before adding one).</summary>
@@ -144,9 +166,5 @@ internal sealed class Recorder : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var h in handles) h.Dispose();
-        handles.Clear();
-    }
+    public void Dispose() => Detach();
 }
