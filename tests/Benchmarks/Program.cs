@@ -2,6 +2,8 @@
 // <workload> times a bare TorchSharp loop (Adam 1e-3, dispose scope per step, as shared/anchors/torch_workloads.py);
 // <workload>/fit times the same model through Trainer.Fit (default options: recording every 20 steps, no progress).
 // Prints one line per workload: "name<TAB>12.345 ms/step". No names = every bare workload and its /fit.
+// --cpu: per step, the process's CPU time instead of the wall clock (with --threads 1, what other processes on a shared
+// machine do not inflate; with more threads it sums them).
 using System.Diagnostics;
 using System.Globalization;
 using AeNotebooks;
@@ -24,6 +26,7 @@ static class Program
             {
                 case "--threads" when i + 1 < args.Length: set_num_threads(int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
                 case "--seconds" when i + 1 < args.Length: seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--cpu": Clock.Cpu = true; break;
                 case var a when a.StartsWith("--"): Console.Error.WriteLine($"unknown or incomplete option '{a}'"); return 2;
                 default: names.Add(args[i]); break;
             }
@@ -64,8 +67,9 @@ static class Program
         while (clock.Elapsed.TotalSeconds < WarmUpSeconds) Step(); // long enough for the JIT's tiers and libtorch's thread pool to settle
         long steps = 0;
         clock.Restart();
+        var measured = Clock.Start();
         while (clock.Elapsed.TotalSeconds < seconds) { Step(); steps++; }
-        return clock.Elapsed.TotalMilliseconds / steps;
+        return measured.Milliseconds / steps;
     }
 
     /// <summary>
@@ -82,8 +86,18 @@ static class Program
         var warmClock = Stopwatch.StartNew();
         while (warmClock.Elapsed.TotalSeconds < WarmUpSeconds) warm = Trainer.Fit(w.Model, null, data, Options(1));
         int epochs = Math.Max(1, (int)Math.Ceiling(seconds / Math.Max(warm.Seconds, 1e-3)));
-        var clock = Stopwatch.StartNew();
+        var measured = Clock.Start();
         var run = Trainer.Fit(w.Model, null, data, Options(epochs));
-        return clock.Elapsed.TotalMilliseconds / run.Steps;
+        return measured.Milliseconds / run.Steps;
     }
+}
+
+/// <summary>Wall clock, or with --cpu the process's CPU time.</summary>
+sealed class Clock
+{
+    public static bool Cpu;
+    readonly Stopwatch wall = Stopwatch.StartNew();
+    readonly TimeSpan cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+    public static Clock Start() => new();
+    public double Milliseconds => Cpu ? (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalMilliseconds : wall.Elapsed.TotalMilliseconds;
 }
