@@ -322,14 +322,10 @@ internal static class TrainingChecks
         e.Measure("grad.first_zero_steps", firstZero);
         var ratios = deadSteps >= 0.5 || firstZero >= 0.5 ? [] : first.samples.Where(s => double.IsFinite(s.Norm) && s.Norm > 0 && lastByStep.ContainsKey(s.Step) && lastByStep[s.Step] > 0)
             .Select(s => s.Norm / Math.Sqrt(first.numel) / lastByStep[s.Step]).ToList();
-        // exactly 0 with no ReLU to cut it off: libtorch's float32 sigmoid/tanh backward underflows to 0 once saturated,
-        // the extreme of vanishing (the first layer gets nothing while the last still learns)
-        var kinds = e.LeafModules().Select(m => m.module.Kind()).ToList();
-        bool underflow = firstZero >= 0.5 && deadSteps < 0.5 && kinds.Any(k => k is "Sigmoid" or "Tanh") && !kinds.Any(k => k is "ReLU" or "LeakyReLU");
-        double ratio = underflow ? 0 : ratios.Count > 0 ? Median(ratios) : double.NaN;
+        double ratio = ratios.Count > 0 ? Median(ratios) : double.NaN;
         e.Measure("grad.first_over_last", ratio);
         if (deadSteps >= 0.5) e.Skipped.Add($"gradient ratio: the last layer's gradient is ≈ 0 at {Pct(deadSteps)} of the recorded steps (nothing learns; see SATURATED_UNITS / DEAD_RELU)");
-        else if (firstZero >= 0.5 && !underflow) e.Skipped.Add($"gradient ratio: the first layer's gradient is exactly 0 at {Pct(firstZero)} of the recorded steps (cut off by dead units; see DEAD_RELU)");
+        else if (firstZero >= 0.5) e.Skipped.Add($"gradient ratio: the first layer's gradient is exactly 0 at {Pct(firstZero)} of the recorded steps (cut off by dead units; see DEAD_RELU)");
         // growth in time: a layer's median gradient norm in the last quarter of the records over its first quarter
         double growth = 0;
         string? grower = null;
@@ -362,9 +358,7 @@ internal static class TrainingChecks
 
         if (ratio < VanishingRatio)
             yield return Make.Finding(FindingCodes.GradVanishing, Severity.Warning, "Gradients vanish towards the input",
-                (underflow
-                    ? $"the first weight layer ({first.name}) gets a gradient of exactly 0 at {Pct(firstZero)} of the recorded steps while the last ({last.name}) still learns: it underflowed through saturated sigmoid/tanh units (limit {VanishingRatio}× the last layer's). "
-                    : $"the first weight layer ({first.name}) gets {G(ratio, 2)}× the per-value gradient of the last ({last.name}) (median over {ratios.Count} recorded steps; limit {VanishingRatio}). ") +
+                $"the first weight layer ({first.name}) gets {G(ratio, 2)}× the per-value gradient of the last ({last.name}) (median over {ratios.Count} recorded steps; limit {VanishingRatio}). " +
                 $"RMS gradient per layer: {perLayer}.",
                 "Backpropagation multiplies the error by each layer's weights and activation slope; sigmoid/tanh slopes are ≤ 1/4 and ≈ 0 when saturated, " +
                 "dead ReLUs pass nothing, and tiny weights shrink it further, so the early layers barely learn and the loss plateaus.",
