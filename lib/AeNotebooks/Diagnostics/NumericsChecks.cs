@@ -64,6 +64,9 @@ internal static class NumericsChecks
     static OpTrace? Trace(Examination e, NonFiniteEvent ev)
     {
         if (ev.Where.Contains("batch")) return new OpTrace("data", "op: none — the batch itself held NaN/∞");
+        // a gradient that overflowed was applied before the trainer saw it: the weights are NaN now, nothing left to re-run
+        if (ev.Where.StartsWith("gradient") && e.Model.parameters().Any(p => CountNonFinite(p) > 0))
+            return new OpTrace("backward", $"op: backpropagation at step {ev.Step} (the loss was finite); the update then wrote NaN/∞ into the weights, so the op cannot be re-run");
         // 1. the weights themselves: the last optimiser step overflowed
         foreach (var (name, p) in e.Model.named_parameters())
         {

@@ -74,7 +74,11 @@ public static class Trainer
                     run.StepLosses.Add(value);
                     if (!float.IsFinite(value))
                     {
-                        run.FirstNonFinite ??= NonFiniteTracer.Trace(model, namedParameters, xb, yb, options.Loss, step, epoch);
+                        // the gradients of the previous step are still there (zero_grad comes below): if they were the first
+                        // non-finite values, name that step, whose update then spread them into the weights
+                        run.FirstNonFinite ??= step > 0 && NonFiniteTracer.FirstNonFiniteGradient(namedParameters) is { } earlier
+                            ? GradientEvent(earlier, step - 1, epoch, afterUpdate: true)
+                            : NonFiniteTracer.Trace(model, namedParameters, xb, yb, options.Loss, step, epoch);
                         if (options.StopOnNonFinite) { run.StopReason = $"the loss became {value} at step {step}"; break; }
                         continue;
                     }
@@ -83,18 +87,24 @@ public static class Trainer
                     optimizer.zero_grad();
                     loss.backward();
                     if (recorder.Sampling) recorder.RecordGradients(namedParameters, step);
-                    // one native call for all gradients: the ∞-norm is NaN/∞ iff some gradient value is (max_norm ∞: never rescales)
-                    if (!double.IsFinite(nn.utils.clip_grad_norm_(parameters, double.PositiveInfinity, double.PositiveInfinity))
+                    // a non-finite gradient after a finite loss is caught when the next loss comes out non-finite (above), or at
+                    // the end of the epoch: checking every step cost tiny models a tenth of their step. Clipping computes the
+                    // norm anyway, so there it is caught before the update.
+                    if (options.ClipGradNorm is double maxNorm && !double.IsFinite(nn.utils.clip_grad_norm_(parameters, maxNorm))
                         && NonFiniteTracer.FirstNonFiniteGradient(namedParameters) is { } bad)
                     {
-                        run.FirstNonFinite ??= new NonFiniteEvent(step, epoch, $"gradient of {bad}", "the loss was finite but backpropagation overflowed");
+                        run.FirstNonFinite ??= GradientEvent(bad, step, epoch, afterUpdate: false);
                         if (options.StopOnNonFinite) { run.StopReason = $"a gradient became non-finite at step {step}"; break; }
                     }
-                    if (options.ClipGradNorm is double maxNorm) nn.utils.clip_grad_norm_(parameters, maxNorm);
                     optimizer.step();
                 }
             }
             recorder.Sampling = false;
+            if (run.FirstNonFinite is null && NonFiniteTracer.FirstNonFiniteGradient(namedParameters) is { } lastBad)
+            {
+                run.FirstNonFinite = GradientEvent(lastBad, step - 1, epoch, afterUpdate: true);
+                if (options.StopOnNonFinite) run.StopReason = $"a gradient became non-finite at step {step - 1}";
+            }
 
             double trainLoss = lossCount > 0 ? lossSum / lossCount : double.NaN;
             double? valLoss = valX is null ? null : Evaluate(model, valX, valY!, options.Loss, device: device);
@@ -128,6 +138,10 @@ public static class Trainer
         progress.Finish(run);
         return run;
     }
+
+    static NonFiniteEvent GradientEvent(string parameter, int step, int epoch, bool afterUpdate) =>
+        new(step, epoch, $"gradient of {parameter}", "the loss was finite but backpropagation overflowed" +
+            (afterUpdate ? "; that step's update wrote it into the weights" : ""));
 
     /// <summary>Mean loss over a data set, in eval mode without recording a graph, batch by batch on `device` (default: where the model is).</summary>
     public static double Evaluate(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, LossFunction loss, int batchSize = 1024, Device? device = null)
