@@ -286,11 +286,12 @@ public class ExportTests
             .ToDictionary(name => name, name => SmallerData.GetValueOrDefault(name, "1"));
     }
 
-    /// <summary>The engine's process-wide generator as a fresh process has it (seeded 0), through a notebook of one cell.</summary>
+    /// <summary>libtorch's process-wide generator as a fresh process has it (default_rng_seed_val, 67280421310721), through a notebook of one cell.</summary>
     static async Task ResetRandomGenerator()
     {
-        var engine = Path.Combine(Fixtures.RepoRoot, "lib", "bin", "AeNotebooks.Torch.dll");
-        var nb = NotebookFile.Parse($"#!csharp\n\n#r \"{engine}\"\nAeNotebooks.Torch.torch.manual_seed(0);\n", NotebookFormat.Dib,
+        var bin = Path.Combine(Fixtures.RepoRoot, "lib", "bin");
+        var nb = NotebookFile.Parse($"#!csharp\n\n#r \"{Path.Combine(bin, "TorchSharp.dll")}\"\n#r \"{Path.Combine(bin, "AeNotebooks.dll")}\"\n" +
+            "AeNotebooks.Runtime.NativeTorch.EnsureLoaded();\nTorchSharp.torch.manual_seed(67280421310721);\n", NotebookFormat.Dib,
             Path.Combine(Fixtures.TempFolder("export-seed"), "seed.dib"));
         (await new NotebookRunner().RunAsync(nb)).EnsureSucceeded();
     }

@@ -1,6 +1,6 @@
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Tests;
 
@@ -55,8 +55,8 @@ public class ConvModelTests
             ("conv2", nn.Conv2d(32, 16, 3, padding: 1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
             ("flatten", nn.Flatten()), ("code", nn.Linear(16 * 8 * 8, code)), ("relu3", nn.ReLU()),
             ("dense", nn.Linear(code, 16 * 8 * 8)), ("relu4", nn.ReLU()), ("unflatten", nn.Unflatten(1, [16, 8, 8])),
-            ("deconv1", nn.ConvTranspose2d(16, 16, 3, padding: 1)), ("relu5", nn.ReLU()), ("up1", nn.Upsample(scale_factor: 2)),
-            ("deconv2", nn.ConvTranspose2d(16, 32, 3, padding: 1)), ("relu6", nn.ReLU()), ("up2", nn.Upsample(scale_factor: 2)),
+            ("deconv1", nn.ConvTranspose2d(16, 16, 3, padding: 1)), ("relu5", nn.ReLU()), ("up1", nn.Upsample(scale_factor: [2.0, 2.0])),
+            ("deconv2", nn.ConvTranspose2d(16, 32, 3, padding: 1)), ("relu6", nn.ReLU()), ("up2", nn.Upsample(scale_factor: [2.0, 2.0])),
             ("deconv3", nn.ConvTranspose2d(32, 3, 3, padding: 1)));
         if (output.ToModule() is { } activation) model.append("output", activation);
         return model;
@@ -95,8 +95,8 @@ public class ConvModelTests
         long pad = kernel / 2;
         Stage(1, nn.Conv2d(channels, 32, kernel, Padding.Same), 32, nn.MaxPool2d(2));
         Stage(2, nn.Conv2d(32, 64, kernel, Padding.Same), 64, nn.MaxPool2d(2));
-        Stage(3, nn.ConvTranspose2d(64, 64, kernel, padding: pad), 64, nn.Upsample(2));
-        Stage(4, nn.ConvTranspose2d(64, 32, kernel, padding: pad), 32, nn.Upsample(2));
+        Stage(3, nn.ConvTranspose2d(64, 64, kernel, padding: pad), 64, nn.Upsample(scale_factor: [2.0, 2.0]));
+        Stage(4, nn.ConvTranspose2d(64, 32, kernel, padding: pad), 32, nn.Upsample(scale_factor: [2.0, 2.0]));
         layers.Add(("conv5", nn.ConvTranspose2d(32, channels, kernel, padding: pad)));
         if (sigmoid) layers.Add(("sigmoid", nn.Sigmoid()));
         var model = nn.Sequential(layers.ToArray());
@@ -164,7 +164,7 @@ public class ConvModelTests
         }
     }
 
-    static string[] LeafKinds(nn.Module model) => model.modules().Where(m => !m.children().Any()).Select(m => m.name).ToArray();
+    static string[] LeafKinds(nn.Module model) => model.modules().Where(m => !m.children().Any()).Select(m => m.Kind()).ToArray();
     static string ShapeOf(Tensor t) => string.Join("×", t.shape);
 
     // ------------------------------------------------------------------ initialisation and errors
@@ -225,8 +225,8 @@ public class ConvModelTests
     {
         var model = Models.ConvAutoencoder([1, 28, 28], [32, 64]);
         var error = Assert.Throws<ArgumentException>(() => model.forward(rand(2, 3, 28, 28)));
-        Assert.Contains("conv0", error.Message);
-        Assert.Contains("expects 1 input channels", error.Message);
+        Assert.Contains("layer encoder.conv0 (Conv2d) cannot take an input of shape [2, 3, 28, 28]", error.Message);
+        Assert.Contains("input with 1 channels to Conv2d", error.Message); // TorchSharp's words
     }
 
     [Fact]
@@ -238,7 +238,7 @@ public class ConvModelTests
         var run = Trainer.Fit(model, null, data, new TrainOptions { Epochs = 3, BatchSize = 8, Progress = false, Optimizer = Optimizers.Adam(1e-2) });
         Assert.True(run.FinalTrainLoss < run.Epochs[0].TrainLoss, $"loss went {run.Epochs[0].TrainLoss} → {run.FinalTrainLoss}");
         Assert.All(model.modules(), m => Assert.False(m.training));
-        Assert.All(model.modules().OfType<BatchNorm>(), n => Assert.Equal(12f, n.num_batches_tracked!.item<float>()));
+        Assert.All(model.modules().OfType<BatchNorm>(), n => Assert.Equal(12L, n.num_batches_tracked!.item<long>()));
         // in eval, neither batch norm nor dropout depends on the batch: one image alone gives the same output
         using var _ = no_grad();
         var alone = model.forward(data.narrow(0, 0, 1)).ToArray();

@@ -1,6 +1,6 @@
 using System.IO.Compression;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 using static AeNotebooks.Tests.TestUtil;
 
 namespace AeNotebooks.Tests;

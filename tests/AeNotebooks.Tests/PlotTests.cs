@@ -5,8 +5,8 @@ using AeNotebooks.Analysis;
 using AeNotebooks.Imaging;
 using AeNotebooks.Plotting;
 using AeNotebooks.Rendering;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Tests;
 
@@ -21,7 +21,7 @@ static class PlotRuns
         get
         {
             lock (Gate)
-                return _healthy ??= Trainer.Fit(Models.DenseAutoencoder(6, [8], 2), null, rand([384, 6], new Generator(1)),
+                return _healthy ??= Trainer.Fit(Models.DenseAutoencoder(6, [8], 2), null, rand([384, 6], generator: new Generator((ulong)(1))),
                     new TrainOptions { Epochs = 3, BatchSize = 32, RecordEvery = 3, ValidationSplit = 0.25, Progress = false }, "healthy");
         }
     }
@@ -307,7 +307,7 @@ public class PlotTests
     [Fact]
     public void Loss_of_a_run_without_steps_says_so_instead_of_failing()
     {
-        var empty = Trainer.Fit(Models.LinearAutoencoder(3, 1), null, rand([8, 3], new Generator(1)), new TrainOptions { Epochs = 0, Progress = false }, "empty");
+        var empty = Trainer.Fit(Models.LinearAutoencoder(3, 1), null, rand([8, 3], generator: new Generator((ulong)(1))), new TrainOptions { Epochs = 0, Progress = false }, "empty");
         var f = Plots.Loss(empty);
         Assert.Empty(f.Data);
         Assert.Contains(f.Layout.Annotations!, a => a.Text == "no training steps were run");
@@ -444,7 +444,7 @@ public class PlotTests
         Assert.Equal(29.5 * Math.Sqrt(5), Math.Abs(x[0]), 2);
 
         var model = Models.DenseAutoencoder(4, [6], 2);
-        var two = Json(Plots.Latent(model, rand([20, 4], new Generator(2))));
+        var two = Json(Plots.Latent(model, rand([20, 4], generator: new Generator((ulong)(2)))));
         Assert.Equal(20, two.GetProperty("data")[0].GetProperty("x").GetArrayLength());
         Assert.Equal("code dimension 1", two.GetProperty("layout").GetProperty("xaxis").GetProperty("title").GetProperty("text").GetString());
     }
@@ -477,7 +477,7 @@ public class PlotTests
     public void Pca_is_exact_when_variances_nearly_coincide()
     {
         // independent uniform columns: every eigenvalue ≈ 1/12, where power iteration would crawl
-        var data = rand([4000, 8], new Generator(4)).ToArray();
+        var data = rand([4000, 8], generator: new Generator((ulong)(4))).ToArray();
         var pca = Pca.Fit(data, 4000, 8, components: 8);
         double trace = Enumerable.Range(0, 8).Sum(j =>
         {

@@ -1,14 +1,14 @@
 using System.Text.RegularExpressions;
 using AeNotebooks.Imaging;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Tests;
 
 [Collection("default generator")]
 public class ReconstructionTests
 {
-    static Tensor Images(int n, int c, int h, int w, long seed) => rand([n, c, h, w], new Generator(seed));
+    static Tensor Images(int n, int c, int h, int w, long seed) => rand([n, c, h, w], generator: new Generator((ulong)(seed)));
 
     static double Mse(float[] a, float[] b) => a.Zip(b, (x, y) => (double)(x - y) * (x - y)).Average();
 
@@ -16,7 +16,7 @@ public class ReconstructionTests
     public void Grayscale_grid_has_original_corrupted_and_reconstructed_rows_with_per_image_errors()
     {
         var clean = Images(10, 1, 8, 8, 1);
-        var noisy = (clean + rand([10, 1, 8, 8], new Generator(2)) * 0.3).clamp(0, 1);
+        var noisy = (clean + rand([10, 1, 8, 8], generator: new Generator((ulong)(2))) * 0.3).clamp(0, 1);
         var model = Models.DenseAutoencoder(64, [16], 4, output: Activation.Sigmoid);
         var grid = Plots.Reconstructions(model, noisy, clean, count: 6);
 
@@ -75,12 +75,12 @@ public class ReconstructionTests
     [Fact]
     public void Flattened_square_images_and_unnormalised_data_are_shown_with_a_note()
     {
-        var flat = rand([5, 49], new Generator(5)) * 4 - 2; // standardised-looking data in [-2, 2]
+        var flat = rand([5, 49], generator: new Generator((ulong)(5))) * 4 - 2; // standardised-looking data in [-2, 2]
         var grid = Plots.Reconstructions(nn.Identity(), flat, count: 2);
         Assert.Equal(7 * (96 / 7), grid.Cells[0][0].Width);
         Assert.Contains(grid.Notes, n => n.Contains("not in [0, 1]"));
 
-        var exploding = Plots.Reconstructions(new Scale(1000), rand([2, 1, 4, 4], new Generator(6)), count: 2);
+        var exploding = Plots.Reconstructions(new Scale(1000), rand([2, 1, 4, 4], generator: new Generator((ulong)(6))), count: 2);
         Assert.Contains(exploding.Notes, n => n.Contains("outside the display range") && n.Contains("clipped"));
     }
 
@@ -106,11 +106,11 @@ public class ReconstructionTests
     {
         var model = Models.DenseAutoencoder(16, [8], 2);
         model.train();
-        Plots.Reconstructions(model, rand([2, 1, 4, 4], new Generator(8)), count: 2);
+        Plots.Reconstructions(model, rand([2, 1, 4, 4], generator: new Generator((ulong)(8))), count: 2);
         Assert.True(model.training);
         Assert.All(model.parameters(), p => Assert.Null(p.grad));
         model.eval();
-        Plots.Reconstructions(model, rand([2, 1, 4, 4], new Generator(8)), count: 2);
+        Plots.Reconstructions(model, rand([2, 1, 4, 4], generator: new Generator((ulong)(8))), count: 2);
         Assert.False(model.training);
     }
 

@@ -1,5 +1,5 @@
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 using static AeNotebooks.Tests.TestUtil;
 
 namespace AeNotebooks.Tests;

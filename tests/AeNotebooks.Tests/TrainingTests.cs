@@ -1,5 +1,5 @@
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Tests;
 
@@ -10,7 +10,7 @@ public sealed class DefaultGeneratorCollection;
 [Collection("default generator")]
 public class TrainingTests
 {
-    static Tensor Uniform(int rows, int features, long seed) => rand([rows, features], new Generator(seed));
+    static Tensor Uniform(int rows, int features, long seed) => rand([rows, features], generator: new Generator((ulong)(seed)));
 
     [Fact]
     public void FitRecordsEpochsStepsAndLayerStatistics()
@@ -160,8 +160,8 @@ public class TrainingTests
 
     static float[] Values(string name)
     {
-        var g = new Generator(11);
-        float[] Normal(int n) => randn([n], g).mul(3).ToArray();
+        var g = new Generator((ulong)(11));
+        float[] Normal(int n) => randn([n], generator: g).mul(3).ToArray();
         return name switch
         {
             "normal" => Normal(12_800),

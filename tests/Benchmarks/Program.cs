@@ -1,166 +1,103 @@
-// Usage: dotnet run -c Release --project tests/Benchmarks -- [workload...] [--threads N] [--seconds S] [--memory STEPS] [--profile]
-// Prints one line per workload: "name<TAB>12.345 ms/step" (workloads with a flop count add "<TAB>123.4 GFLOPS").
-// --cpu: time with the process's CPU time instead of the wall clock (for one thread on a shared machine, where other
-// processes inflate wall time; with more threads it sums the threads).
-// --memory STEPS: instead of timing, trains STEPS steps and prints "name<TAB>peak 123.4 MB<TAB>baseline 45.6 MB<TAB>..."
-// (peak working set of the process, and what it was before the model was built). --profile: per-layer times.
-// No workload names = all. An unknown name is an error (exit 2) so run.sh can report it as n/a.
-// fit_overhead_dense_ae_b128 compares Trainer.Fit with a hand-written loop (FitOverhead.cs) and prints
-// "name<TAB>plain 1.234 ms/step<TAB>Trainer.Fit 1.250 ms/step<TAB>overhead 1.3 %<TAB>..."; --seconds is per side.
+// Usage: dotnet run -c Release --project tests/Benchmarks -- <workload>... [--threads N] [--seconds S]
+// <workload> times a bare TorchSharp loop (Adam 1e-3, dispose scope per step, as shared/anchors/torch_workloads.py);
+// <workload>/fit times the same model through Trainer.Fit (default options: recording every 20 steps, no progress).
+// Prints one line per workload: "name<TAB>12.345 ms/step". No names = every bare workload and its /fit.
+// --cpu: per step, the process's CPU time instead of the wall clock (with --threads 1, what other processes on a shared
+// machine do not inflate; with more threads it sums them).
 using System.Diagnostics;
 using System.Globalization;
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Kernels;
+using AeNotebooks;
+using AeNotebooks.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Benchmarks;
 
-/// <summary>One benchmark: the step to time and, if meaningful, the floating-point operations per step.</summary>
-sealed record Workload(Action Step, double FlopsPerStep = 0)
-{
-    /// <summary>For training workloads: the model and its input (used by --profile).</summary>
-    public AeNotebooks.Torch.torch.nn.Module<AeNotebooks.Torch.torch.Tensor, AeNotebooks.Torch.torch.Tensor>? Model { get; init; }
-    public AeNotebooks.Torch.torch.Tensor? Input { get; init; }
-}
-
 static class Program
 {
-    /// <summary>Name → setup; the setup runs once, untimed, and returns the step to time.</summary>
-    static readonly Dictionary<string, Func<Workload>> Workloads = new()
-    {
-        ["sgemm_256"] = () => SquareSgemm(256),
-        ["sgemm_512"] = () => SquareSgemm(512),
-        ["sgemm_1024"] = () => SquareSgemm(1024),
-
-        // engine training steps, twins of torch_twin.py (EngineWorkloads.cs)
-        ["dense_ae_b128"] = EngineWorkloads.DenseAutoencoderB128,
-        ["tiny_ae_b3"] = EngineWorkloads.TinyAutoencoderB3,
-        ["mnist_dae_b64"] = EngineWorkloads.MnistDaeB64,
-        ["cifar_cae_b32"] = EngineWorkloads.CifarCaeB32,
-    };
-
-    /// <summary>Name → a comparison of two timed runs that prints its own line (not a single step to time).</summary>
-    static readonly Dictionary<string, Func<double, bool, string>> Comparisons = new()
-    {
-        ["fit_overhead_dense_ae_b128"] = FitOverhead.DenseAeB128,
-    };
-
     static int Main(string[] args)
     {
+        NativeTorch.EnsureLoaded();
         var names = new List<string>();
-        double seconds = 2.0;
-        int memorySteps = 0;
-        bool profile = false, cpu = false;
+        double seconds = 3;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
-                case "--threads" when i + 1 < args.Length:
-                    torch.set_num_threads(int.Parse(args[++i], CultureInfo.InvariantCulture));
-                    break;
-                case "--seconds" when i + 1 < args.Length:
-                    seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                case "--memory" when i + 1 < args.Length:
-                    memorySteps = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                case "--profile":
-                    profile = true;
-                    break;
-                case "--cpu":
-                    cpu = true;
-                    break;
-                case var a when a.StartsWith("--"):
-                    Console.Error.WriteLine($"unknown or incomplete option '{a}'");
-                    return 2;
-                default:
-                    names.Add(args[i]);
-                    break;
+                case "--threads" when i + 1 < args.Length: set_num_threads(int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
+                case "--seconds" when i + 1 < args.Length: seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--cpu": Clock.Cpu = true; break;
+                case var a when a.StartsWith("--"): Console.Error.WriteLine($"unknown or incomplete option '{a}'"); return 2;
+                default: names.Add(args[i]); break;
             }
         }
-        if (names.Count == 0) names.AddRange(Workloads.Keys.Concat(Comparisons.Keys));
-
-        var unknown = names.Where(n => !Workloads.ContainsKey(n) && !Comparisons.ContainsKey(n)).ToList();
-        if (unknown.Count > 0)
-        {
-            Console.Error.WriteLine($"unknown workload(s): {string.Join(", ", unknown)}; known: {string.Join(", ", Workloads.Keys.Concat(Comparisons.Keys))}");
-            return 2;
-        }
-
-        if (memorySteps > 0)
-        {
-            foreach (var name in names.Where(Workloads.ContainsKey)) Console.WriteLine(Memory(name, memorySteps));
-            return 0;
-        }
+        if (names.Count == 0) names.AddRange(Workloads.All.Keys.SelectMany(n => new[] { n, n + "/fit" }));
         foreach (var name in names)
         {
-            if (Comparisons.TryGetValue(name, out var compare))
+            bool fit = name.EndsWith("/fit");
+            var key = fit ? name[..^4] : name;
+            if (!Workloads.All.TryGetValue(key, out var build))
             {
-                if (!profile) Console.WriteLine(compare(seconds, cpu));
-                continue;
+                Console.Error.WriteLine($"unknown workload '{name}' (known: {string.Join(", ", Workloads.All.Keys)}, each also as <name>/fit)");
+                return 2;
             }
-            var workload = Workloads[name]();
-            if (profile) { Profiler.Print(name, workload); continue; }
-            double ms = MeanStepMs(workload.Step, seconds, cpu);
-            string line = string.Create(CultureInfo.InvariantCulture, $"{name}\t{ms:F3} ms/step");
-            if (workload.FlopsPerStep > 0)
-                line += string.Create(CultureInfo.InvariantCulture, $"\t{workload.FlopsPerStep / (ms * 1e-3) / 1e9:F1} GFLOPS");
-            Console.WriteLine(line);
+            manual_seed(0);
+            var w = build();
+            double ms = fit ? FitMsPerStep(w, seconds) : BareMsPerStep(w, seconds);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}\t{ms:F3} ms/step"));
         }
         return 0;
     }
 
-    /// <summary>
-    /// Warms up (at least 5 steps and 0.5 s, so the JIT has tiered up and pools are filled), then
-    /// repeats the step until at least <paramref name="seconds"/> have passed; returns the mean.
-    /// </summary>
-    static double MeanStepMs(Action step, double seconds, bool cpu = false)
+    const double WarmUpSeconds = 1.5;
+
+    /// <summary>The loop of the anchor: zero_grad, loss, backward, step, each step in a dispose scope. Warm-up 1.5 s, then ≥ seconds.</summary>
+    static double BareMsPerStep(Workload w, double seconds)
     {
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < 5 || sw.Elapsed.TotalSeconds < 0.5; i++) step();
-        int n = 0;
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpu0 = process.TotalProcessorTime;
-        sw.Restart();
-        while (sw.Elapsed.TotalSeconds < seconds)
+        var optimizer = optim.Adam(w.Model.parameters(), lr: 1e-3);
+        void Step()
         {
-            step();
-            n++;
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = w.Loss(w.Model.call(w.Batch), w.Batch);
+            loss.backward();
+            optimizer.step();
         }
-        process.Refresh();
-        return cpu ? (process.TotalProcessorTime - cpu0).TotalMilliseconds / n : sw.Elapsed.TotalMilliseconds / n;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < WarmUpSeconds) Step(); // long enough for the JIT's tiers and libtorch's thread pool to settle
+        long steps = 0;
+        clock.Restart();
+        var measured = Clock.Start();
+        while (clock.Elapsed.TotalSeconds < seconds) { Step(); steps++; }
+        return measured.Milliseconds / steps;
     }
 
     /// <summary>
-    /// Peak memory of a training run: the process's peak working set after `steps` steps, its working set before
-    /// the workload was built (runtime + engine), the GC heap after the run and the bytes allocated per step.
+    /// Trainer.Fit on 64 copies of the batch (one epoch = 64 steps of the workload's batch size), for as many epochs as
+    /// fill ≥ seconds, after 1.5 s of one-epoch runs as the warm-up. Time per step includes the per-epoch shuffle.
     /// </summary>
-    static string Memory(string name, int steps)
+    static double FitMsPerStep(Workload w, double seconds)
     {
-        using var process = Process.GetCurrentProcess();
-        GC.Collect();
-        process.Refresh();
-        double baseline = process.WorkingSet64 / 1e6;
-        var workload = Workloads[name]();
-        for (int i = 0; i < 5; i++) workload.Step();
-        long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < steps; i++) workload.Step();
-        double perStep = (GC.GetTotalAllocatedBytes(precise: true) - allocated0) / (double)steps / 1e6;
-        process.Refresh();
-        double peak = process.PeakWorkingSet64 / 1e6;
-        var info = GC.GetGCMemoryInfo();
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{name}\tpeak {peak:F1} MB\tbaseline {baseline:F1} MB\ttraining {peak - baseline:F1} MB\tgc heap {info.HeapSizeBytes / 1e6:F1} MB\tallocated {perStep:F2} MB/step");
+        const int stepsPerEpoch = 64;
+        long batch = w.Batch.shape[0];
+        var data = w.Batch.repeat([stepsPerEpoch, .. Enumerable.Repeat(1L, (int)w.Batch.dim() - 1)]);
+        TrainOptions Options(int epochs) => new() { Loss = w.HelperLoss, Optimizer = Optimizers.Adam(1e-3), Epochs = epochs, BatchSize = (int)batch, Progress = false, StopOnNonFinite = false };
+        var warm = Trainer.Fit(w.Model, null, data, Options(1));
+        var warmClock = Stopwatch.StartNew();
+        while (warmClock.Elapsed.TotalSeconds < WarmUpSeconds) warm = Trainer.Fit(w.Model, null, data, Options(1));
+        int epochs = Math.Max(1, (int)Math.Ceiling(seconds / Math.Max(warm.Seconds, 1e-3)));
+        var measured = Clock.Start();
+        var run = Trainer.Fit(w.Model, null, data, Options(epochs));
+        return measured.Milliseconds / run.Steps;
     }
+}
 
-    /// <summary>C = A·B for square n×n matrices, the twin of torch.mm.</summary>
-    static Workload SquareSgemm(int n)
-    {
-        var rng = new Random(0);
-        float[] a = new float[n * n], b = new float[n * n], c = new float[n * n];
-        for (int i = 0; i < a.Length; i++) a[i] = rng.NextSingle();
-        for (int i = 0; i < b.Length; i++) b[i] = rng.NextSingle();
-        return new Workload(() => Sgemm.Multiply(false, false, n, n, n, a, 0, n, b, 0, n, c, 0, n, accumulate: false),
-            FlopsPerStep: 2.0 * n * n * n);
-    }
+/// <summary>Wall clock, or with --cpu the process's CPU time.</summary>
+sealed class Clock
+{
+    public static bool Cpu;
+    readonly Stopwatch wall = Stopwatch.StartNew();
+    readonly TimeSpan cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+    public static Clock Start() => new();
+    public double Milliseconds => Cpu ? (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalMilliseconds : wall.Elapsed.TotalMilliseconds;
 }

@@ -81,6 +81,7 @@ public static partial class NotebookExporter
         var scriptCells = new List<ScriptCell>();
         var directives = new List<string>();
         var referencePaths = new List<string>();
+        var unbuilt = new List<(int Cell, Directive Directive, string Dll)>();
         var projects = new List<string>();
         var formulas = 0;
         for (var i = 0; i < nb.Cells.Count; i++)
@@ -120,10 +121,7 @@ public static partial class NotebookExporter
                         notes.Add($"cell {number}: {dll} is not built, so the export could not tell which of the notebook's last " +
                                   "expressions are void (all are displayed); build it first (dotnet build) for an exact export");
                     var project = ProjectFor(dll);
-                    if (project is null)
-                        warnings.Add($"cell {number}, line {d.Line}: {d.Text}: no project builds {Path.GetFileName(dll)} (looked for " +
-                                     $"<folder>/{Path.GetFileNameWithoutExtension(dll)}/{Path.GetFileNameWithoutExtension(dll)}.csproj above it); " +
-                                     "a file-based app references projects and packages, not DLLs, so the reference is missing from the app");
+                    if (project is null) unbuilt.Add((number, d, dll));
                     else if (!projects.Contains(project)) projects.Add(project);
                 }
                 else if (CompileReferences.IsFrameworkAssembly(d.Argument))
@@ -138,6 +136,19 @@ public static partial class NotebookExporter
             }
             parts.Add(new CellPart(number, null, scriptCells.Count, prepared.Time, ParameterInjector.FindParametersCell(nb) == cell, prepared.Directives.Count > 0));
             scriptCells.Add(new ScriptCell(number, prepared.Code));
+        }
+
+        // a DLL no project builds may come with a project the notebook also references (TorchSharp.dll with the helpers,
+        // which bring the TorchSharp-cpu package): that project's deps.json next to its DLL lists it
+        foreach (var (cellNumber, d, dll) in unbuilt)
+        {
+            var bringer = referencePaths.FirstOrDefault(r => r != dll && ProjectFor(r) is not null && DepsListAssembly(r, Path.GetFileNameWithoutExtension(dll)));
+            if (bringer is not null)
+                notes.Add($"cell {cellNumber}: {d.Text}: comes with {Path.GetFileName(ProjectFor(bringer))} (a package it references), nothing more to reference");
+            else
+                warnings.Add($"cell {cellNumber}, line {d.Line}: {d.Text}: no project builds {Path.GetFileName(dll)} (looked for " +
+                             $"<folder>/{Path.GetFileNameWithoutExtension(dll)}/{Path.GetFileNameWithoutExtension(dll)}.csproj above it); " +
+                             "a file-based app references projects and packages, not DLLs, so the reference is missing from the app");
         }
 
         var converted = ScriptConverter.Convert(scriptCells, referencePaths, AppShim.Names);
@@ -353,5 +364,13 @@ public static partial class NotebookExporter
                 return [];
             }
         }
+    }
+
+    /// <summary>Whether &lt;dll&gt;.deps.json (written next to a built project's DLL) lists an assembly of that name.</summary>
+    static bool DepsListAssembly(string projectDll, string assemblyName)
+    {
+        var deps = Path.ChangeExtension(projectDll, ".deps.json");
+        if (!File.Exists(deps)) return false;
+        return File.ReadAllText(deps).Contains($"/{assemblyName}.dll\"", StringComparison.OrdinalIgnoreCase);
     }
 }

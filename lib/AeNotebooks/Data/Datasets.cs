@@ -1,5 +1,5 @@
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -93,7 +93,7 @@ public static partial class Datasets
         if (labels != null && labels.Length != n) throw new ArgumentException($"Split: {labels.Length} labels for {n} samples");
         int nTest = (int)Math.Round(testFraction * n, MidpointRounding.AwayFromZero);
         if (testFraction > 0) nTest = Math.Clamp(nTest, 1, n - 1);
-        var order = new Generator(seed).Permutation(n);
+        var order = Seeds.Permutation(n, Seeds.Torch(seed));
         var trainRows = order[..(n - nTest)];
         var testRows = order[(n - nTest)..];
         return new Dataset(name, Rows(x, trainRows), Rows(x, testRows),
@@ -104,28 +104,20 @@ public static partial class Datasets
 
     static Tensor Rows(Tensor x, long[] rows)
     {
-        var shape = x.shape;
-        int row = (int)(x.numel() / Math.Max(1, shape[0]));
-        var source = x.ToArray();
-        var values = new float[rows.Length * row];
-        for (int i = 0; i < rows.Length; i++) Array.Copy(source, rows[i] * row, values, (long)i * row, row);
-        shape[0] = rows.Length;
-        return tensor(values, shape);
+        using var index = tensor(rows);
+        return x.index_select(0, index);
     }
 
     // ---------------------------------------------------------------- synthetic sets from the scenarios
 
     /// <summary>
     /// Independent U(0, 1) values, [samples, features] (scenario 002's <c>numpy.random.rand(30000, 100)</c>).
-    /// Always below 1: values are multiples of 2⁻²⁴ drawn with <c>Generator.NextFloat</c>.
+    /// Drawn with <c>torch.rand</c> from a generator seeded with <paramref name="seed"/>.
     /// </summary>
     public static Tensor Uniform(int samples, int features, long seed = 0)
     {
         CheckSize(samples, features, nameof(Uniform));
-        var g = new Generator(seed);
-        var values = new float[(long)samples * features];
-        for (int i = 0; i < values.Length; i++) values[i] = g.NextFloat();
-        return tensor(values, [samples, features]);
+        return rand([samples, features], generator: Seeds.Torch(seed));
     }
 
     /// <summary>Independent Bernoulli(p) values, 0 or 1, [samples, features] (scenario 002's binary data, where BCE fits).</summary>
@@ -133,7 +125,7 @@ public static partial class Datasets
     {
         CheckSize(samples, features, nameof(Bernoulli));
         if (!(p >= 0 && p <= 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "Bernoulli: p must be in [0, 1]");
-        return zeros(samples, features).bernoulli_(p, new Generator(seed));
+        return zeros(samples, features).bernoulli_(p, generator: Seeds.Torch(seed));
     }
 
     /// <summary>
@@ -146,15 +138,9 @@ public static partial class Datasets
     {
         CheckSize(samples, features, nameof(Redundant));
         if (distinct < 1 || distinct > features) throw new ArgumentOutOfRangeException(nameof(distinct), distinct, $"Redundant: distinct must be between 1 and features ({features})");
-        var g = new Generator(seed);
-        var values = new float[samples * features];
-        for (int i = 0; i < samples; i++)
-        {
-            int row = i * features;
-            for (int j = 0; j < distinct; j++) values[row + j] = g.NextFloat();
-            for (int j = distinct; j < features; j++) values[row + j] = values[row + j % distinct];
-        }
-        return tensor(values, [samples, features]);
+        using var columns = rand([samples, distinct], generator: Seeds.Torch(seed));
+        using var cycle = tensor(Enumerable.Range(0, features).Select(j => (long)(j % distinct)).ToArray());
+        return columns.index_select(1, cycle);
     }
 
     /// <summary>
@@ -172,21 +158,18 @@ public static partial class Datasets
         if (features < 2) throw new ArgumentOutOfRangeException(nameof(features), features, "Unscaled: needs at least 2 features");
         if (!(scale > 0)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "Unscaled: scale must be positive");
         if (!(outlierFraction >= 0 && outlierFraction <= 1)) throw new ArgumentOutOfRangeException(nameof(outlierFraction), outlierFraction, "Unscaled: outlierFraction must be in [0, 1]");
-        var g = new Generator(seed);
+        var g = Seeds.Torch(seed);
         var scales = Enumerable.Range(0, features).Select(j => j == 0 ? 1.0 : Math.Pow(scale, j / (double)(features - 1))).ToArray();
         if (features == 2) scales[1] = scale; // exact, whatever Math.Pow does
-        var values = new float[samples * features];
-        for (int i = 0; i < samples; i++)
-        {
-            double t = g.NextFloat(); // in [0, 1), exactly representable as float
-            values[i * features] = (float)t;
-            for (int j = 1; j < features; j++) values[i * features + j] = (float)(scales[j] * (t + 0.01 * g.NextNormal()));
-        }
+        var t = rand([samples, 1], generator: g);
+        var jitter = 0.01 * randn([samples, features], generator: g);
+        jitter[.., 0] = 0;
+        var values = (t + jitter) * tensor(scales.Select(s => (float)s).ToArray());
         int outliers = (int)Math.Round(outlierFraction * samples, MidpointRounding.AwayFromZero);
-        foreach (var row in g.Permutation(samples).Take(outliers))
-            for (int j = 0; j < features; j++) values[row * features + j] *= 10f;
+        var outlierRows = Seeds.Permutation(samples, g).Take(outliers).ToArray();
+        if (outliers > 0) values.index_put_(values.index_select(0, tensor(outlierRows)) * 10f, tensor(outlierRows));
         var names = Enumerable.Range(0, features).Select(j => $"x{j} (×{scales[j]:G4})").ToArray();
-        return Split(tensor(values, [samples, features]), testFraction, Seeds.Mix(seed, 1), name: "Unscaled",
+        return Split(values, testFraction, Seeds.Mix(seed, 1), name: "Unscaled",
             source: $"synthetic: x0 ~ U(0,1), scales 1..{scale:G4}, {outliers} outlier rows ×10, seed {seed}", featureNames: names);
     }
 

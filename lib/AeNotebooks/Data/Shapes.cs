@@ -1,5 +1,5 @@
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -31,7 +31,7 @@ public static partial class Datasets
         Parallel.For(0, count, i =>
         {
             var target = i < nTrain ? trainValues.AsSpan(i * image, image) : testValues.AsSpan((i - nTrain) * image, image);
-            labels[i] = DrawShapes(target, size, new Generator(Seeds.Mix(seed, i)));
+            labels[i] = DrawShapes(target, size, Seeds.Random(seed, i));
         });
         return new Dataset("Shapes", tensor(trainValues, [nTrain, 3, size, size]), tensor(testValues, [nTest, 3, size, size]),
             labels[..nTrain], labels[nTrain..], ShapeClasses,
@@ -39,7 +39,7 @@ public static partial class Datasets
     }
 
     /// <summary>Draws one image into a planar RGB buffer; returns the kind of the largest shape.</summary>
-    static int DrawShapes(Span<float> rgb, int size, Generator g)
+    static int DrawShapes(Span<float> rgb, int size, Random g)
     {
         int plane = size * size;
         // Background: colour c1, or a gradient from c1 to c2 along a random unit direction.
@@ -160,7 +160,7 @@ public static partial class Datasets
     }
 
     /// <summary>A uniformly random direction from rejection sampling in the unit disc (no trigonometry, so it is portable).</summary>
-    static (double x, double y) UnitVector(Generator g)
+    static (double x, double y) UnitVector(Random g)
     {
         while (true)
         {

@@ -1,6 +1,6 @@
-using AeNotebooks.Torch;
+using TorchSharp;
 using static AeNotebooks.Diagnostics.Stats;
-using static AeNotebooks.Torch.torch;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Diagnostics;
 
@@ -63,7 +63,7 @@ internal static class CapacityChecks
         Tensor reconstruction;
         bool wasTraining = e.Model.training;
         e.Model.eval();
-        using (no_grad()) reconstruction = e.Model.forward(noise);
+        using (no_grad()) reconstruction = e.Model.call(noise);
         e.Model.train(wasTraining);
         if (e.Loss.TakesLogits) reconstruction = reconstruction.sigmoid();
         double noiseVar = MeanFeatureVariance(noise);
@@ -89,14 +89,11 @@ internal static class CapacityChecks
     {
         int n = (int)x.shape[0];
         int f = (int)(x.numel() / Math.Max(1, n));
-        var v = x.ToArray();
-        var shuffled = new float[v.Length];
-        var g = new Generator(seed);
-        for (int j = 0; j < f; j++)
-        {
-            var perm = g.Permutation(n);
-            for (int i = 0; i < n; i++) shuffled[i * f + j] = v[perm[i] * f + j];
-        }
-        return tensor(shuffled, x.shape);
+        using var scope = NewDisposeScope();
+        var g = Seeds.Torch(seed);
+        var flat = x.detach().reshape(n, f);
+        // column j's rows in their own random order: gather with one permutation per column
+        var rows = stack(Enumerable.Range(0, f).Select(_ => randperm(n, generator: g)).ToArray(), 1);
+        return flat.gather(0, rows).reshape(x.shape).MoveToOuterDisposeScope();
     }
 }

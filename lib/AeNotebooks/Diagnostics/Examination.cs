@@ -1,5 +1,5 @@
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Diagnostics;
 
@@ -125,9 +125,10 @@ internal sealed class Examination
         foreach (var (name, module) in Model.named_modules())
         {
             if (module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
-            handles.Add(leaf.register_forward_hook((m, input, output) =>
+            // alias: Sequential disposes each intermediate tensor's handle once the next layer has run
+            handles.Add(leaf.OnForward((m, input, output) =>
             {
-                layers.Add(new LayerTrace(layers.Count, name, m.name, m, input, output));
+                layers.Add(new LayerTrace(layers.Count, name, m.Kind(), m, input.alias(), output.alias()));
                 return output;
             }));
         }
@@ -136,7 +137,7 @@ internal sealed class Examination
         try
         {
             Model.eval();
-            using (no_grad()) output = Model.forward(SampleInputs);
+            using (no_grad()) output = Model.call(SampleInputs);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
@@ -170,7 +171,7 @@ internal sealed class Examination
         get
         {
             if (Model is Autoencoder ae) return ae.OutputActivation.ToString();
-            var layers = Forward?.Layers ?? LeafModules().Select((m, i) => new LayerTrace(i, m.name, m.module.name, m.module, null!, null!)).ToList();
+            var layers = Forward?.Layers ?? LeafModules().Select((m, i) => new LayerTrace(i, m.name, m.module.Kind(), m.module, null!, null!)).ToList();
             for (int i = layers.Count - 1; i >= 0; i--)
                 if (!PassThrough.Contains(layers[i].Kind)) return ActivationRange(layers[i].Kind) is null ? "Linear" : layers[i].Kind;
             return "Linear";
@@ -269,7 +270,7 @@ internal sealed class Examination
     double? floor;
 
     /// <summary>The loss of predicting each value's mean over the data (the model ignores its input).</summary>
-    public double? MeanBaseline => meanBaseline ??= SampleTargets is null ? null : LossOf(SampleTargets.mean(0, keepdim: true).expand(SampleTargets.shape), SampleTargets);
+    public double? MeanBaseline => meanBaseline ??= SampleTargets is null ? null : LossOf(SampleTargets.mean([0], keepdim: true).expand(SampleTargets.shape), SampleTargets);
     double? meanBaseline;
 
     /// <summary>The loss of returning the input unchanged (0 for x = y with MSE; the BCE floor for x = y with BCE).</summary>
@@ -378,7 +379,7 @@ internal sealed class Examination
             foreach (var p in parameters) p.grad = null;
             Model.eval();
             Tensor loss;
-            using (enable_grad()) loss = Loss[Model.forward(SampleInputs), SampleTargets];
+            using (enable_grad()) loss = Loss[Model.call(SampleInputs), SampleTargets];
             if (!float.IsFinite(loss.item<float>())) return null;
             loss.backward();
             var result = new Dictionary<string, (double, double)>();

@@ -4,8 +4,8 @@ using System.Text;
 using AeNotebooks.Diagnostics;
 using AeNotebooks.Plotting;
 using AeNotebooks.Rendering;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -179,20 +179,21 @@ public static partial class Doctor
         {
             model.train();
             var opt = optimizer.Create(model.parameters());
-            var order = new Generator(seed);
+            var order = Seeds.Torch(seed);
             long n = inputs.shape[0];
-            long[] rows = order.Permutation(n);
+            long[] rows = Seeds.Permutation(n, order);
             int cursor = 0;
             const double beta = 0.98;
             double avg = 0, best = double.PositiveInfinity;
             for (int i = 0; i < steps; i++)
             {
                 double lr = start * Math.Pow(end / start, i / (double)(steps - 1));
-                opt.LearningRate = lr;
-                if (cursor + batchSize > n) { rows = order.Permutation(n); cursor = 0; }
-                var batch = rows[cursor..(int)Math.Min(n, cursor + batchSize)];
-                cursor += batch.Length;
-                var l = loss[model.forward(inputs.index_select(0, batch)), targets.index_select(0, batch)];
+                using var scope = NewDisposeScope();
+                opt.SetLearningRate(lr);
+                if (cursor + batchSize > n) { rows = Seeds.Permutation(n, order); cursor = 0; }
+                var batch = tensor(rows[cursor..(int)Math.Min(n, cursor + batchSize)]);
+                cursor += (int)batch.shape[0];
+                var l = loss[model.call(inputs.index_select(0, batch)), targets.index_select(0, batch)];
                 double value = l.item<float>();
                 if (!double.IsFinite(value)) { stop = $"the loss became {value} at lr {lr:G2}"; break; }
                 avg = beta * avg + (1 - beta) * value;
@@ -244,7 +245,8 @@ public static partial class Doctor
             var opt = optimizer.Create(model.parameters());
             for (int i = 0; i < steps; i++)
             {
-                var l = loss[model.forward(batch), targets];
+                using var scope = NewDisposeScope();
+                var l = loss[model.call(batch), targets];
                 double value = l.item<float>();
                 losses.Add(value);
                 if (!double.IsFinite(value)) break;

@@ -1,6 +1,6 @@
-using AeNotebooks.Torch;
+using TorchSharp;
 using static AeNotebooks.Diagnostics.Stats;
-using static AeNotebooks.Torch.torch;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Diagnostics;
 

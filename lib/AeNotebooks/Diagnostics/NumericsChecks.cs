@@ -1,7 +1,7 @@
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
 using static AeNotebooks.Diagnostics.Stats;
-using static AeNotebooks.Torch.torch;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Diagnostics;
 
@@ -64,6 +64,9 @@ internal static class NumericsChecks
     static OpTrace? Trace(Examination e, NonFiniteEvent ev)
     {
         if (ev.Where.Contains("batch")) return new OpTrace("data", "op: none — the batch itself held NaN/∞");
+        // a gradient that overflowed was applied before the trainer saw it: the weights are NaN now, nothing left to re-run
+        if (ev.Where.StartsWith("gradient") && e.Model.parameters().Any(p => CountNonFinite(p) > 0))
+            return new OpTrace("backward", $"op: backpropagation at step {ev.Step} (the loss was finite); the update then wrote NaN/∞ into the weights, so the op cannot be re-run");
         // 1. the weights themselves: the last optimiser step overflowed
         foreach (var (name, p) in e.Model.named_parameters())
         {
@@ -83,13 +86,13 @@ internal static class NumericsChecks
         var handles = new List<IDisposable>();
         foreach (var (name, module) in e.LeafModules())
             if (module is nn.Module<Tensor, Tensor> leaf)
-                handles.Add(leaf.register_forward_hook((m, input, output) => { layers.Add((name, m, input, output)); return output; }));
+                handles.Add(leaf.OnForward((m, input, output) => { layers.Add((name, m, input.alias(), output.alias())); return output; }));
         Tensor output;
         bool wasTraining = e.Model.training;
         try
         {
             e.Model.eval();
-            using (no_grad()) output = e.Model.forward(x);
+            using (no_grad()) output = e.Model.call(x);
         }
         finally { foreach (var h in handles) h.Dispose(); e.Model.train(wasTraining); }
         foreach (var (name, module, input, result) in layers)
@@ -97,7 +100,7 @@ internal static class NumericsChecks
             if (CountNonFinite(input) > 0 || CountNonFinite(result) == 0) continue;
             // the trainer's tracer already names the op the engine flagged; only a Linear layer gains from being taken apart
             if (module is not Linear && ev.Op is not null) return new OpTrace("layer", "");
-            return new OpTrace("layer", $"op: {LayerOp(module, input)} in layer {name} ({module.name}), on {x.shape[0]} rows");
+            return new OpTrace("layer", $"op: {LayerOp(module, input)} in layer {name} ({module.Kind()}), on {x.shape[0]} rows");
         }
         // 4. the loss
         var outRange = Range(output);
@@ -122,7 +125,7 @@ internal static class NumericsChecks
                 var y = targets.narrow(0, start, len);
                 var x = e.Options.InputTransform is { } t ? t(y, step) : (e.Inputs ?? targets).narrow(0, start, len);
                 Tensor output;
-                using (no_grad()) output = e.Model.forward(x);
+                using (no_grad()) output = e.Model.call(x);
                 // a row is offending when its own loss is non-finite
                 var rows = new List<long>();
                 for (long i = 0; i < len && rows.Count < 64; i++)
@@ -155,15 +158,8 @@ internal static class NumericsChecks
                 return $"mm (x·Wᵀ) overflowed — {fed}, weights in [{G(wlo)}, {G(whi)}], largest Σ|w| over a row {G(maxRow)}";
             return $"add (the bias) overflowed — x·Wᵀ in [{G(Range(product).min)}, {G(Range(product).max)}], bias in [{G(Range(linear.bias!).min)}, {G(Range(linear.bias!).max)}]";
         }
-        // any other layer: re-run it in the engine's anomaly mode, which names the first op that turns finite values into NaN/∞
-        try
-        {
-            using (no_grad())
-            using (autograd.detect_anomaly())
-                module.forward(input);
-        }
-        catch (AnomalyException anomaly) { return $"{anomaly.Op} inside {module.name} — {fed}"; }
-        return $"{module.name} (not reproduced op by op) — {fed}";
+        // any other layer: PyTorch's anomaly mode checks only backward, so name the layer and what it was fed
+        return $"{module.Kind()} produced NaN/∞ — {fed}";
     }
 
     static double MaxAbsRowSum(Tensor w)
@@ -191,48 +187,58 @@ internal static class NumericsChecks
         if (e.Loss.ExpectsProbabilities && negative + aboveOne > 0)
             return $"op: log inside {e.Loss.Name} — {negative} outputs < 0 and {aboveOne} outputs > 1 fed log(y)/log(1−y)";
         if (alreadyNamed) return "";
-        try
-        {
-            using (no_grad())
-            using (autograd.detect_anomaly())
-                _ = e.Loss[output, target];
-        }
-        catch (AnomalyException anomaly) { return $"op: {anomaly.Op} in the loss ({e.Loss.Name}) — {anomaly.Message}"; }
-        return $"op: the loss ({e.Loss.Name}) — its reduction overflowed";
+        if (e.Loss.Op is { } op) return $"op: {op} in the loss ({e.Loss.Name}) — outputs and targets are finite, so the loss itself overflowed";
+        return $"op: the loss ({e.Loss.Name}) — outputs and targets are finite, so its reduction overflowed";
     }
 
+    /// <summary>
+    /// Backward in libtorch's anomaly mode, which names the first backward function that returns NaN/∞; layer outputs keep
+    /// their gradients (retain_grad: TorchSharp 0.107.0 has no tensor hook) to tell whose output received it.
+    /// </summary>
     static OpTrace BackwardOp(Examination e, Tensor x, Tensor y)
     {
-        var saved = e.Model.parameters().Select(p => p.grad).ToList();
-        foreach (var p in e.Model.parameters()) p.grad = null;
+        using var scope = NewDisposeScope();
+        var saved = e.Model.parameters().Select(p => p.grad?.detach().clone()).ToList();
+        e.Model.zero_grad();
         var order = new List<(string name, Tensor output)>();
         var handles = new List<IDisposable>();
         foreach (var (name, module) in e.LeafModules())
             if (module is nn.Module<Tensor, Tensor> leaf)
-                handles.Add(leaf.register_forward_hook((m, input, output) => { order.Add((name, output)); return output; }));
-        var badGradient = new List<string>();
+                handles.Add(leaf.OnForward((m, input, output) => { if (output.requires_grad) output.retain_grad(); order.Add((name, output.alias())); return output; }));
+        string? anomaly = null;
         try
         {
-            Tensor loss;
             using (enable_grad())
             {
-                loss = e.Loss[e.Model.forward(x), y];
-                foreach (var (name, output) in order)
-                    if (output.requires_grad)
-                        output.register_hook(g => { if (CountNonFinite(g) > 0) badGradient.Add(name); return g; });
-                loss.backward();
+                var loss = e.Loss[e.Model.call(x), y];
+                try
+                {
+                    using (autograd.detect_anomaly(false)) loss.backward();
+                }
+                catch (Exception ex) when (ex.Message.Contains("returned nan", StringComparison.OrdinalIgnoreCase))
+                {
+                    anomaly = System.Text.RegularExpressions.Regex.Match(ex.Message, "Function '([^']+)'") is { Success: true } m ? m.Groups[1].Value : null;
+                }
             }
         }
         finally
         {
             foreach (var h in handles) h.Dispose();
             int i = 0;
-            foreach (var p in e.Model.parameters()) p.grad = saved[i++];
+            foreach (var p in e.Model.parameters())
+            {
+                var g = saved[i++];
+                if (g is null) p.grad = null; else p.grad = g.MoveToOuterDisposeScope();
+            }
         }
-        // hooks fire from the loss backwards: the first non-finite gradient arrived at the output of badGradient[0]
-        if (badGradient.Count == 0) return new OpTrace("backward", "op: not reproduced in backward with the final weights");
-        int at = order.FindIndex(o => o.name == badGradient[0]);
-        string producer = at >= 0 && at + 1 < order.Count ? $"the backward of layer {order[at + 1].name}" : "the loss's backward";
-        return new OpTrace("backward", $"op: {producer} sent a NaN/∞ gradient into the output of {badGradient[0]}");
+        // from the loss backwards: the last layer whose output gradient holds NaN/∞ is where it first arrived
+        int at = -1;
+        for (int k = order.Count - 1; k >= 0; k--)
+            if (order[k].output.grad is { } g && CountNonFinite(g) > 0) { at = k; break; }
+        if (at < 0 && anomaly is null) return new OpTrace("backward", "op: not reproduced in backward with the final weights");
+        string function = anomaly is null ? "" : $" (libtorch's anomaly mode: {anomaly} returned NaN)";
+        if (at < 0) return new OpTrace("backward", $"op: {anomaly} in backward");
+        string producer = at + 1 < order.Count ? $"the backward of layer {order[at + 1].name}" : "the loss's backward";
+        return new OpTrace("backward", $"op: {producer} sent a NaN/∞ gradient into the output of {order[at].name}{function}");
     }
 }

@@ -1,5 +1,5 @@
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Diagnostics;
 
@@ -57,7 +57,7 @@ internal sealed class Spectrum
         int rows = (int)x.shape[0];
         int features = (int)(x.numel() / Math.Max(1, rows));
         var flat = x.reshape(rows, features);
-        var centred = flat - flat.mean(0, keepdim: true);
+        var centred = flat - flat.mean([0], keepdim: true);
         Tensor gram;
         using (no_grad())
             gram = features <= rows ? centred.t().matmul(centred) : centred.matmul(centred.t());

@@ -1,6 +1,6 @@
 using System.Globalization;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Diagnostics;
 

@@ -1,7 +1,7 @@
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
 using static AeNotebooks.Diagnostics.Stats;
-using static AeNotebooks.Torch.torch;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Diagnostics;
 
@@ -136,12 +136,12 @@ internal static class TrainingChecks
     {
         if (e.RowLosses is not { Length: > 0 } rows) return 0;
         int batch = Math.Max(1, e.Options.BatchSize);
-        var g = new Generator(0);
+        var g = Seeds.Random(0);
         var means = new double[400];
         for (int b = 0; b < means.Length; b++)
         {
             double sum = 0;
-            for (int i = 0; i < batch; i++) sum += rows[g.NextInt64(rows.Length)];
+            for (int i = 0; i < batch; i++) sum += rows[g.Next(rows.Length)];
             means[b] = sum / batch - e.Floor;
         }
         double median = Median(means);

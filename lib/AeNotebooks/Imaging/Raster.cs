@@ -1,6 +1,6 @@
 using AeNotebooks.Rendering;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks.Imaging;
 

@@ -1,7 +1,7 @@
 using AeNotebooks.Rendering;
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -41,8 +41,35 @@ public sealed class Autoencoder : nn.Module<Tensor, Tensor>, IRenderable
 
     public override Tensor forward(Tensor x)
     {
-        var y = decoder.call(encode(x));
-        return Flattens && x.dim() > 2 ? y.reshape(x.shape) : y;
+        try
+        {
+            var y = decoder.call(encode(x));
+            return Flattens && x.dim() > 2 ? y.reshape(x.shape) : y;
+        }
+        catch (Exception error) when (error is System.Runtime.InteropServices.ExternalException or ArgumentException && FailingLayer(x) is { } layer)
+        {
+            // TorchSharp or libtorch says what did not fit (libtorch with a C++ stack trace); say which layer met it
+            var message = error.Message.Split('\n')[0];
+            throw new ArgumentException($"layer {layer.name} ({layer.kind}) cannot take an input of shape [{string.Join(", ", layer.shape)}]: {message}", error);
+        }
+    }
+
+    /// <summary>Re-runs the model with forward pre-hooks to find the leaf layer that fails on x (only after a failure).</summary>
+    (string name, string kind, long[] shape)? FailingLayer(Tensor x)
+    {
+        (string name, string kind, long[] shape)? running = null;
+        var handles = new List<IDisposable>();
+        foreach (var (name, module) in named_modules())
+            if (!module.children().Any() && module is nn.Module<Tensor, Tensor> leaf)
+                handles.Add(leaf.BeforeForward((m, input) => { running = (name, m.Kind(), input.shape); return input; }));
+        try
+        {
+            using var scope = NewDisposeScope();
+            using (no_grad()) decoder.call(encode(x));
+            return null;
+        }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException) { return running; }
+        finally { foreach (var h in handles) h.Dispose(); }
     }
 
     public string ToText() => Summary().ToText();

@@ -1,6 +1,6 @@
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -89,7 +89,7 @@ public static partial class Models
                 : nn.ConvTranspose2d(inChannels, outChannels, kernel, stride: 2, padding: pad, output_padding: 1));
             if (batchNorm) decoder.append($"bn{decoderIndex}", nn.BatchNorm2d(outChannels));
             AppendActivation(decoder, activation, decoderIndex, leakySlope);
-            if (upsampling == Upsampling.Nearest) decoder.append($"up{decoderIndex}", nn.Upsample(scale_factor: 2));
+            if (upsampling == Upsampling.Nearest) decoder.append($"up{decoderIndex}", nn.Upsample(scale_factor: [2.0, 2.0]));
             inChannels = outChannels;
         }
         if (upsampling == Upsampling.Nearest)

@@ -1,6 +1,6 @@
 using AeNotebooks.Rendering;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -14,10 +14,10 @@ public static class ModelSummary
         foreach (var (name, module) in model.named_modules())
         {
             if (module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
-            handles.Add(leaf.register_forward_hook((m, input, output) =>
+            handles.Add(leaf.OnForward((m, input, output) =>
             {
                 var shape = "[" + string.Join(", ", output.shape.Skip(1)) + "]";
-                rows.Add([name, m.ToString(), shape, m.parameter_count().ToString("N0")]);
+                rows.Add([name, m.ToString(), shape, m.ParameterCount().ToString("N0")]);
                 return output;
             }));
         }
@@ -33,7 +33,7 @@ public static class ModelSummary
             foreach (var h in handles) h.Dispose();
             model.train(wasTraining);
         }
-        rows.Add(["total", "", "", model.parameter_count().ToString("N0")]);
+        rows.Add(["total", "", "", model.ParameterCount().ToString("N0")]);
         return new Table(caption, ["layer", "type", "output shape", "parameters"], rows);
     }
 }

@@ -1,6 +1,6 @@
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 

@@ -1,7 +1,7 @@
 using AeNotebooks.Analysis;
 using AeNotebooks.Plotting;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 

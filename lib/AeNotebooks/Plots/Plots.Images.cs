@@ -1,7 +1,7 @@
 using System.Globalization;
 using AeNotebooks.Imaging;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -28,7 +28,7 @@ public static partial class Plots
         model.eval();
         try
         {
-            using (no_grad()) output = model.forward(x);
+            using (no_grad()) output = model.call(x);
         }
         finally
         {

@@ -313,7 +313,7 @@ public static partial class Plots
 
     /// <summary>Layer name → layer kind ("ReLU", "Linear"), from the run's model.</summary>
     static Dictionary<string, string> LayerKinds(TrainingRun run) =>
-        run.Model.named_modules().GroupBy(m => m.name).ToDictionary(g => g.Key, g => g.First().module.name);
+        run.Model.named_modules().GroupBy(m => m.name).ToDictionary(g => g.Key, g => g.First().module.Kind());
 
     /// <summary>
     /// Each layer's output over training, in three panels: mean, standard deviation, and the share of outputs that

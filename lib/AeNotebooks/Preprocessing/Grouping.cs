@@ -1,4 +1,4 @@
-using static AeNotebooks.Torch.torch;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 

@@ -1,12 +1,11 @@
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
 /// <summary>
-/// Corruptions for denoising autoencoders. Every function takes a seed: the same seed gives the same noise, on any
-/// machine and thread count (values are drawn in fixed chunks of 65,536, each from a generator derived from the
-/// seed). Results are new tensors (not connected to autograd); the input is never modified.
+/// Corruptions for denoising autoencoders, drawn with TorchSharp's random functions from a generator seeded with
+/// the given seed (same seed, same noise). Results are new tensors (not connected to autograd); the input is never modified.
 /// <code>
 /// var noisy = Noise.Gaussian(mnist.Train, factor: 0.5, clip: true, seed: 1);
 /// </code>
@@ -17,16 +16,9 @@ public static class Noise
     public static Tensor Gaussian(Tensor x, double factor, bool clip = true, long seed = 0)
     {
         if (!(factor >= 0)) throw new ArgumentOutOfRangeException(nameof(factor), factor, "Gaussian: factor must be non-negative");
-        var values = x.ToArray();
-        ForChunks(values.Length, seed, (g, start, end) =>
-        {
-            for (int i = start; i < end; i++)
-            {
-                double v = values[i] + factor * g.NextNormal();
-                values[i] = (float)(clip ? Math.Clamp(v, 0.0, 1.0) : v);
-            }
-        });
-        return tensor(values, x.shape);
+        using var scope = NewDisposeScope();
+        var noisy = x.detach() + factor * randn(x.shape, dtype: x.dtype, device: x.device, generator: Seeds.Torch(seed));
+        return (clip ? noisy.clamp(0.0, 1.0) : noisy).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -36,16 +28,10 @@ public static class Noise
     public static Tensor SaltAndPepper(Tensor x, double p, long seed = 0)
     {
         CheckProbability(p, nameof(SaltAndPepper));
-        var values = x.ToArray();
-        ForChunks(values.Length, seed, (g, start, end) =>
-        {
-            for (int i = start; i < end; i++)
-            {
-                double u = g.NextDouble();
-                if (u < p) values[i] = u < p / 2 ? 0f : 1f;
-            }
-        });
-        return tensor(values, x.shape);
+        using var scope = NewDisposeScope();
+        var u = rand(x.shape, dtype: x.dtype, device: x.device, generator: Seeds.Torch(seed));
+        var salted = where(u < p / 2, zeros_like(x), ones_like(x));
+        return where(u < p, salted, x.detach()).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -74,27 +60,11 @@ public static class Noise
     {
         if (!clean.shape.SequenceEqual(noisy.shape))
             throw new ArgumentException($"SnrDb: shapes differ, [{string.Join(", ", clean.shape)}] and [{string.Join(", ", noisy.shape)}]");
-        var c = clean.ToArray();
-        var n = noisy.ToArray();
-        double signal = 0, noise = 0;
-        for (int i = 0; i < c.Length; i++)
-        {
-            signal += (double)c[i] * c[i];
-            double d = (double)n[i] - c[i];
-            noise += d * d;
-        }
+        using var scope = NewDisposeScope();
+        var c = clean.detach().to_type(ScalarType.Float64);
+        double signal = c.square().sum().item<double>();
+        double noise = (noisy.detach().to_type(ScalarType.Float64) - c).square().sum().item<double>();
         return noise == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal / noise);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="body"/> over fixed chunks of 65,536 values in parallel, chunk c drawing from its own
-    /// generator seeded from (seed, c): the numbers depend on the seed only, never on the thread count.
-    /// </summary>
-    internal static void ForChunks(long length, long seed, Action<Generator, int, int> body)
-    {
-        const int chunk = 1 << 16;
-        int chunks = (int)((length + chunk - 1) / chunk);
-        Parallel.For(0, chunks, c => body(new Generator(Seeds.Mix(seed, c)), c * chunk, (int)Math.Min(length, (long)(c + 1) * chunk)));
     }
 
     internal static void CheckProbability(double p, string what)
@@ -136,14 +106,12 @@ public sealed class Masker
     /// <summary>The masked copy for an epoch: random → mask drawn from (seed, epoch); fixed → the same mask whatever the epoch.</summary>
     public Tensor ForEpoch(int epoch)
     {
-        var keep = KeepMask(Source.shape, epoch);
-        var values = Source.ToArray();
-        for (int i = 0; i < values.Length; i++) if (!keep[i]) values[i] = 0f;
-        return tensor(values, Source.shape);
+        using var scope = NewDisposeScope();
+        return (Source.detach() * KeepMask(Source, epoch)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The mask for an epoch as a tensor: 1 where a value is kept, 0 where it is masked.</summary>
-    public Tensor MaskFor(int epoch) => tensor(Array.ConvertAll(KeepMask(Source.shape, epoch), k => k ? 1f : 0f), Source.shape);
+    public Tensor MaskFor(int epoch) => KeepMask(Source, epoch);
 
     /// <summary>
     /// For <c>TrainOptions.InputTransform</c>, (clean batch, step) → masked batch. Random: a new mask every step.
@@ -152,23 +120,16 @@ public sealed class Masker
     /// </summary>
     public Func<Tensor, int, Tensor> AsInputTransform() => (batch, step) =>
     {
-        var keep = KeepMask(batch.shape, Random ? step : 0, forBatches: true);
-        var values = batch.ToArray();
-        for (int i = 0; i < values.Length; i++) if (!keep[i]) values[i] = 0f;
-        return tensor(values, batch.shape);
+        using var scope = NewDisposeScope();
+        return (batch.detach() * KeepMask(batch, Random ? step : 0, forBatches: true)).MoveToOuterDisposeScope();
     };
 
-    bool[] KeepMask(long[] shape, int epoch, bool forBatches = false)
+    /// <summary>1 where a value is kept, 0 where it is masked, same shape, dtype and device as `like`.</summary>
+    Tensor KeepMask(Tensor like, int epoch, bool forBatches = false)
     {
         long stream = (Random ? epoch : 0) + (forBatches ? 1L << 40 : 0);
-        long n = shape.Aggregate(1L, (a, b) => a * b);
-        var keep = new bool[n];
-        double p = P;
-        Noise.ForChunks(n, Seeds.Mix(Seed, stream), (g, start, end) =>
-        {
-            for (int i = start; i < end; i++) keep[i] = g.NextDouble() >= p;
-        });
-        return keep;
+        using var u = rand(like.shape, dtype: like.dtype, device: like.device, generator: Seeds.Torch(Seeds.Mix(Seed, stream)));
+        return (u >= P).to_type(like.dtype);
     }
 
     public override string ToString() => $"Masker(p = {P}, {(Random ? "new mask each call" : "fixed mask")}, seed {Seed}, {Calls} calls)";

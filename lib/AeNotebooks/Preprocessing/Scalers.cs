@@ -1,7 +1,7 @@
 using System.Globalization;
 using AeNotebooks.Rendering;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 

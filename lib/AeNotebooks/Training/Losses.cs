@@ -1,10 +1,11 @@
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
 /// <summary>A named reconstruction loss: what the trainer minimises and the doctor reasons about.</summary>
-public sealed record LossFunction(string Name, Func<Tensor, Tensor, Tensor> Compute, bool TakesLogits = false, bool ExpectsProbabilities = false)
+/// <param name="Op">The torch.nn.functional function that computes it (named when it overflows).</param>
+public sealed record LossFunction(string Name, Func<Tensor, Tensor, Tensor> Compute, bool TakesLogits = false, bool ExpectsProbabilities = false, string? Op = null)
 {
     public Tensor this[Tensor output, Tensor target] => Compute(output, target);
     public override string ToString() => Name;
@@ -13,19 +14,19 @@ public sealed record LossFunction(string Name, Func<Tensor, Tensor, Tensor> Comp
 /// <summary>The losses the scenarios use.</summary>
 public static class Losses
 {
-    public static readonly LossFunction Mse = new("MSE", (y, t) => nn.functional.mse_loss(y, t));
-    public static readonly LossFunction Mae = new("MAE (L1)", (y, t) => nn.functional.l1_loss(y, t));
+    public static readonly LossFunction Mse = new("MSE", (y, t) => nn.functional.mse_loss(y, t), Op: "mse_loss");
+    public static readonly LossFunction Mae = new("MAE (L1)", (y, t) => nn.functional.l1_loss(y, t), Op: "l1_loss");
     /// <summary>Binary cross-entropy on probabilities (a sigmoid output).</summary>
-    public static readonly LossFunction Bce = new("BCE", (y, t) => nn.functional.binary_cross_entropy(y, t), ExpectsProbabilities: true);
+    public static readonly LossFunction Bce = new("BCE", (y, t) => nn.functional.binary_cross_entropy(y, t), ExpectsProbabilities: true, Op: "binary_cross_entropy");
     /// <summary>Binary cross-entropy on logits (no sigmoid layer; numerically stable).</summary>
-    public static readonly LossFunction BceWithLogits = new("BCE with logits", (y, t) => nn.functional.binary_cross_entropy_with_logits(y, t), TakesLogits: true);
-    public static LossFunction Huber(double delta = 1.0) => new($"Huber(δ={delta})", (y, t) => nn.functional.huber_loss(y, t, delta: delta));
+    public static readonly LossFunction BceWithLogits = new("BCE with logits", (y, t) => nn.functional.binary_cross_entropy_with_logits(y, t), TakesLogits: true, Op: "binary_cross_entropy_with_logits");
+    public static LossFunction Huber(double delta = 1.0) => new($"Huber(δ={delta})", (y, t) => nn.functional.huber_loss(y, t, delta: delta), Op: "huber_loss");
 }
 
 /// <summary>A named way to build an optimizer for a model's parameters.</summary>
-public sealed record OptimizerSpec(string Name, double LearningRate, Func<IEnumerable<AeNotebooks.Torch.Modules.Parameter>, double, optim.Optimizer> Build)
+public sealed record OptimizerSpec(string Name, double LearningRate, Func<IEnumerable<TorchSharp.Modules.Parameter>, double, optim.Optimizer> Build)
 {
-    public optim.Optimizer Create(IEnumerable<AeNotebooks.Torch.Modules.Parameter> parameters) => Build(parameters, LearningRate);
+    public optim.Optimizer Create(IEnumerable<TorchSharp.Modules.Parameter> parameters) => Build(parameters, LearningRate);
     public override string ToString() => $"{Name}(lr={LearningRate:G3})";
 }
 

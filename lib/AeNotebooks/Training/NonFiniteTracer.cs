@@ -1,6 +1,6 @@
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -10,6 +10,7 @@ internal static class NonFiniteTracer
     public static NonFiniteEvent Trace(nn.Module<Tensor, Tensor> model, (string name, Parameter parameter)[] parameters,
         Tensor inputs, Tensor targets, LossFunction loss, int step, int epoch)
     {
+        using var scope = NewDisposeScope();
         if (CountNonFinite(inputs) is var badInputs and > 0)
             return new(step, epoch, "the input batch", $"{badInputs} of {inputs.numel()} input values are NaN/Inf: the data itself (e.g. a missing value)");
         if (CountNonFinite(targets) is var badTargets and > 0)
@@ -18,60 +19,75 @@ internal static class NonFiniteTracer
             if (CountNonFinite(p) is var bad and > 0)
                 return new(step, epoch, $"parameter {name}", $"{bad} of {p.numel()} weights are NaN/Inf after the previous update (the update overflowed)");
 
-        // re-run forward and loss in anomaly mode: the engine throws at the first op that turns finite
-        // values into NaN/±∞; forward pre-hooks tell which layer was running at the time
-        string? runningLayer = null, runningKind = null;
+        // re-run forward: forward hooks (they fire through call()) find the first layer whose finite input became NaN/±∞
+        (string name, string kind, string detail)? culprit = null;
         var handles = new List<IDisposable>();
         foreach (var (name, module) in model.named_modules())
         {
             if (module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
-            handles.Add(leaf.register_forward_pre_hook((m, input) => { runningLayer = name; runningKind = m.name; return input; }));
-            handles.Add(leaf.register_forward_hook((m, input, output) => { runningLayer = null; return output; }));
+            handles.Add(leaf.OnForward((m, input, output) =>
+            {
+                if (culprit is null && CountNonFinite(input) == 0 && CountNonFinite(output) is var badOut and > 0)
+                    culprit = (name, m.Kind(), $"{badOut} of {output.numel()} outputs are NaN/Inf from finite inputs in [{Min(input):G4}, {Max(input):G4}]");
+                return output;
+            }));
         }
         Tensor? output = null;
+        float value;
         try
         {
             using (no_grad())
-            using (autograd.detect_anomaly())
             {
-                output = model.forward(inputs);
-                _ = loss[output, targets];
+                output = model.call(inputs);
+                value = loss[output, targets].item<float>();
             }
         }
-        catch (AnomalyException anomaly)
-        {
-            if (runningLayer is not null)
-                return new(step, epoch, $"layer {runningLayer} ({runningKind})", $"{anomaly.Message}", anomaly.Op);
-            var range = output is null ? "" : $" (outputs in [{Min(output):G4}, {Max(output):G4}], targets in [{Min(targets):G4}, {Max(targets):G4}])";
-            return new(step, epoch, $"the loss ({loss})", $"every layer's output is finite{range}; in the loss, {anomaly.Message}", anomaly.Op);
-        }
         finally { foreach (var h in handles) h.Dispose(); }
+        if (culprit is { } c)
+            return new(step, epoch, $"layer {c.name} ({c.kind})", c.detail, FunctionalName(c.kind));
+        if (!float.IsFinite(value))
+        {
+            var range = $" (outputs in [{Min(output):G4}, {Max(output):G4}], targets in [{Min(targets):G4}, {Max(targets):G4}])";
+            string? op = loss.ExpectsProbabilities && (Min(output) < 0 || Max(output) > 1) ? "log" : loss.Op;
+            return new(step, epoch, $"the loss ({loss})", $"every layer's output is finite{range}; {op ?? "the loss"} returned {value}", op);
+        }
         // nothing non-finite when re-run: the NaN depended on randomness (e.g. dropout) or on state that changed since
         return new(step, epoch, "not reproducible", "re-running this batch gave finite values everywhere (a random layer such as dropout may have produced it)");
     }
 
+    /// <summary>The first parameter whose gradient holds a NaN/±∞, or null. One reduction per parameter, no copy.</summary>
     public static string? FirstNonFiniteGradient((string name, Parameter parameter)[] parameters)
     {
+        using var scope = NewDisposeScope();
         foreach (var (name, p) in parameters)
-            if (p.grad is not null && !AllFinite(p)) return name;
+            if (p.grad is { } g && !g.isfinite().all().item<bool>()) return name;
         return null;
     }
 
-    /// <summary>
-    /// Runs after every step, so it must not copy the gradients: clip_grad_norm_ with norm_type ∞ returns max |g|
-    /// through the engine's vectorised reduction (NaN if any element is NaN), and with max_norm ∞ it never rescales.
-    /// One parameter at a time, because a maximum over several would skip a NaN.
-    /// </summary>
-    static bool AllFinite(Parameter parameter)
-        => double.IsFinite(nn.utils.clip_grad_norm_([parameter], max_norm: double.PositiveInfinity, norm_type: double.PositiveInfinity));
-
-    static int CountNonFinite(Tensor t)
+    /// <summary>The torch.nn.functional name of a layer kind: Linear → linear, ConvTranspose2d → conv_transpose2d.</summary>
+    internal static string FunctionalName(string kind) => kind switch
     {
-        int bad = 0;
-        foreach (var v in t.ToArray()) if (!float.IsFinite(v)) bad++;
-        return bad;
+        "ConvTranspose2d" => "conv_transpose2d",
+        "BatchNorm1d" or "BatchNorm2d" => "batch_norm",
+        "LeakyReLU" => "leaky_relu",
+        "MaxPool2d" => "max_pool2d",
+        "Upsample" => "interpolate",
+        _ => kind.ToLowerInvariant(),
+    };
+
+    internal static long CountNonFinite(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.numel() - t.detach().isfinite().sum().item<long>();
     }
 
-    static float Min(Tensor t) => t.ToArray().Where(float.IsFinite).DefaultIfEmpty(float.NaN).Min();
-    static float Max(Tensor t) => t.ToArray().Where(float.IsFinite).DefaultIfEmpty(float.NaN).Max();
+    static float Min(Tensor t) => FiniteExtreme(t, max: false);
+    static float Max(Tensor t) => FiniteExtreme(t, max: true);
+
+    static float FiniteExtreme(Tensor t, bool max)
+    {
+        using var scope = NewDisposeScope();
+        var finite = t.detach().masked_select(t.detach().isfinite());
+        return finite.numel() == 0 ? float.NaN : (max ? finite.max() : finite.min()).item<float>();
+    }
 }

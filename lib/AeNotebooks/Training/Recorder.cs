@@ -1,7 +1,7 @@
 using System.Numerics;
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -10,9 +10,25 @@ internal sealed class Recorder : IDisposable
 {
     const int Bins = 40;
     readonly List<IDisposable> handles = new();
+    readonly List<Action> attachers = new();
     readonly TrainingRun run;
 
-    public bool Sampling { get; set; }
+    /// <summary>
+    /// Whether this step is sampled. The hooks are attached only for sampled steps: each hook is a call from libtorch's
+    /// forward back into .NET, which costs time on every step of a small model even when it does nothing.
+    /// </summary>
+    public bool Sampling
+    {
+        get => sampling;
+        set
+        {
+            if (value == sampling) return;
+            sampling = value;
+            if (value) foreach (var attach in attachers) attach();
+            else Detach();
+        }
+    }
+    bool sampling;
     public int Step { get; set; }
 
     public Recorder(nn.Module<Tensor, Tensor> model, TrainingRun run)
@@ -22,14 +38,20 @@ internal sealed class Recorder : IDisposable
         {
             if (module.children().Any() || module is not nn.Module<Tensor, Tensor> leaf) continue;
             var samples = run.Activations[name] = new List<ActivationSample>();
-            var (low, high) = HistogramRange(leaf.name);
-            var (saturatedLow, saturatedHigh) = SaturationBounds(leaf.name);
-            handles.Add(leaf.register_forward_hook((m, input, output) =>
+            var (low, high) = HistogramRange(leaf.Kind());
+            var (saturatedLow, saturatedHigh) = SaturationBounds(leaf.Kind());
+            attachers.Add(() => handles.Add(leaf.OnForward((m, input, output) =>
             {
-                if (Sampling) samples.Add(Describe(output.ToArray(), Step, low, high, saturatedLow, saturatedHigh));
+                samples.Add(Describe(output.ToArray(), Step, low, high, saturatedLow, saturatedHigh));
                 return output;
-            }));
+            })));
         }
+    }
+
+    void Detach()
+    {
+        foreach (var h in handles) h.Dispose();
+        handles.Clear();
     }
 
     /// <summary>Fixed histogram ranges per layer kind, so histograms line up over time (see Histogram before adding one).</summary>
@@ -144,9 +166,5 @@ internal sealed class Recorder : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var h in handles) h.Dispose();
-        handles.Clear();
-    }
+    public void Dispose() => Detach();
 }

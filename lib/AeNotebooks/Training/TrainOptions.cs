@@ -1,5 +1,5 @@
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -32,6 +32,8 @@ public sealed class TrainOptions
 
     /// <summary>Record per-layer gradient norms and activation statistics every this many steps (0 = never).</summary>
     public int RecordEvery { get; init; } = 20;
+    /// <summary>Where the model and each batch go (default CPU); with TorchSharp-cuda, e.g. <c>torch.CUDA</c>.</summary>
+    public Device? Device { get; init; }
     /// <summary>Show progress (a live display in a notebook, a line per epoch on a console).</summary>
     public bool Progress { get; init; } = true;
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using AeNotebooks.Torch;
-using AeNotebooks.Torch.Modules;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -22,19 +22,24 @@ public static class Trainer
         if (options.BatchSize <= 0 || options.Epochs < 0)
             throw new ArgumentException($"Trainer.Fit: batch size {options.BatchSize} and epochs {options.Epochs} must be positive");
 
+        var device = options.Device ?? CPU;
+        model.to(device);
         var (trainX, trainY, valX, valY) = SplitValidation(inputs, targets, options);
         var run = new TrainingRun(name ?? $"{options.Loss} · {options.Optimizer}", model, options);
         run.Inputs = trainX; run.Targets = trainY; // for Doctor.Examine(run)
+        trainX = trainX.to(device); trainY = reconstructsInputs ? trainX : trainY.to(device);
         manual_seed(options.Seed); // dropout and anything else drawing from the default generator
-        var order = new Generator(options.Seed);
+        var order = Seeds.Torch(options.Seed);
         var optimizer = options.Optimizer.Create(model.parameters());
         var recorder = new Recorder(model, run);
         var progress = ProgressDisplay.Create(options.Progress, run.Name, options.Epochs);
         var plateau = options.ReduceLROnPlateau is { } p
-            ? optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor: p.Factor, patience: p.Patience, min_lr: p.MinLr) : null;
+            ? optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor: p.Factor, patience: p.Patience, min_lr: [p.MinLr]) : null;
         var namedParameters = model.named_parameters().ToArray();
+        var parameters = namedParameters.Select(np => np.parameter).ToArray();
 
-        int n = (int)trainX.shape[0], step = 0;
+        long n = trainX.shape[0];
+        int step = 0;
         double bestMonitored = double.PositiveInfinity;
         int epochsSinceBest = 0;
         Dictionary<string, Tensor>? bestWeights = null;
@@ -43,44 +48,67 @@ public static class Trainer
         for (int epoch = 1; epoch <= options.Epochs && run.FirstNonFinite is null; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
-            long[] rows = options.Shuffle ? order.Permutation(n) : Enumerable.Range(0, n).Select(i => (long)i).ToArray();
             double lossSum = 0; int lossCount = 0;
             model.train();
-            for (int start = 0; start < n; start += options.BatchSize, step++)
+            using (var epochScope = NewDisposeScope())
             {
-                var batchRows = rows[start..Math.Min(start + options.BatchSize, n)];
-                var yb = trainY.index_select(0, batchRows);
-                var xb = options.InputTransform is { } transform ? transform(yb, step) : reconstructsInputs ? yb : trainX.index_select(0, batchRows);
-
-                recorder.Sampling = options.RecordEvery > 0 && step % options.RecordEvery == 0;
-                recorder.Step = step;
-                var loss = options.Loss[model.forward(xb), yb];
-                float value = loss.item<float>();
-                run.StepLosses.Add(value);
-                if (!float.IsFinite(value))
+                // one shuffle per epoch: a gather of the whole set, then every batch is a view (narrow)
+                Tensor xs = trainX, ys = trainY;
+                if (options.Shuffle)
                 {
-                    run.FirstNonFinite ??= NonFiniteTracer.Trace(model, namedParameters, xb, yb, options.Loss, step, epoch);
-                    if (options.StopOnNonFinite) { run.StopReason = $"the loss became {value} at step {step}"; break; }
-                    continue;
+                    var rows = randperm(n, generator: order).to(device);
+                    ys = trainY.index_select(0, rows);
+                    xs = reconstructsInputs ? ys : trainX.index_select(0, rows);
                 }
-                lossSum += value; lossCount++;
-
-                optimizer.zero_grad();
-                loss.backward();
-                if (recorder.Sampling) recorder.RecordGradients(namedParameters, step);
-                if (NonFiniteTracer.FirstNonFiniteGradient(namedParameters) is { } bad)
+                for (long start = 0; start < n; start += options.BatchSize, step++)
                 {
-                    run.FirstNonFinite ??= new NonFiniteEvent(step, epoch, $"gradient of {bad}", "the loss was finite but backpropagation overflowed");
-                    if (options.StopOnNonFinite) { run.StopReason = $"a gradient became non-finite at step {step}"; break; }
+                    using var stepScope = NewDisposeScope();
+                    long length = Math.Min(options.BatchSize, n - start);
+                    var yb = ys.narrow(0, start, length);
+                    var xb = options.InputTransform is { } transform ? transform(yb, step) : reconstructsInputs ? yb : xs.narrow(0, start, length);
+
+                    recorder.Sampling = options.RecordEvery > 0 && step % options.RecordEvery == 0;
+                    recorder.Step = step;
+                    var loss = options.Loss[model.call(xb), yb];
+                    float value = loss.item<float>();
+                    run.StepLosses.Add(value);
+                    if (!float.IsFinite(value))
+                    {
+                        // the gradients of the previous step are still there (zero_grad comes below): if they were the first
+                        // non-finite values, name that step, whose update then spread them into the weights
+                        run.FirstNonFinite ??= step > 0 && NonFiniteTracer.FirstNonFiniteGradient(namedParameters) is { } earlier
+                            ? GradientEvent(earlier, step - 1, epoch, afterUpdate: true)
+                            : NonFiniteTracer.Trace(model, namedParameters, xb, yb, options.Loss, step, epoch);
+                        if (options.StopOnNonFinite) { run.StopReason = $"the loss became {value} at step {step}"; break; }
+                        continue;
+                    }
+                    lossSum += value; lossCount++;
+
+                    optimizer.zero_grad();
+                    loss.backward();
+                    if (recorder.Sampling) recorder.RecordGradients(namedParameters, step);
+                    // a non-finite gradient after a finite loss is caught when the next loss comes out non-finite (above), or at
+                    // the end of the epoch: checking every step cost tiny models a tenth of their step. Clipping computes the
+                    // norm anyway, so there it is caught before the update.
+                    if (options.ClipGradNorm is double maxNorm && !double.IsFinite(nn.utils.clip_grad_norm_(parameters, maxNorm))
+                        && NonFiniteTracer.FirstNonFiniteGradient(namedParameters) is { } bad)
+                    {
+                        run.FirstNonFinite ??= GradientEvent(bad, step, epoch, afterUpdate: false);
+                        if (options.StopOnNonFinite) { run.StopReason = $"a gradient became non-finite at step {step}"; break; }
+                    }
+                    optimizer.step();
                 }
-                if (options.ClipGradNorm is double maxNorm) nn.utils.clip_grad_norm_(model.parameters(), maxNorm);
-                optimizer.step();
             }
             recorder.Sampling = false;
+            if (run.FirstNonFinite is null && NonFiniteTracer.FirstNonFiniteGradient(namedParameters) is { } lastBad)
+            {
+                run.FirstNonFinite = GradientEvent(lastBad, step - 1, epoch, afterUpdate: true);
+                if (options.StopOnNonFinite) run.StopReason = $"a gradient became non-finite at step {step - 1}";
+            }
 
             double trainLoss = lossCount > 0 ? lossSum / lossCount : double.NaN;
-            double? valLoss = valX is null ? null : Evaluate(model, valX, valY!, options.Loss);
-            run.Epochs.Add(new EpochRecord(epoch, trainLoss, valLoss, optimizer.LearningRate, epochClock.Elapsed.TotalSeconds));
+            double? valLoss = valX is null ? null : Evaluate(model, valX, valY!, options.Loss, device: device);
+            run.Epochs.Add(new EpochRecord(epoch, trainLoss, valLoss, optimizer.LearningRate(), epochClock.Elapsed.TotalSeconds));
             progress.Report(run);
             if (run.FirstNonFinite is not null && options.StopOnNonFinite) break;
 
@@ -89,7 +117,7 @@ public static class Trainer
             if (monitored < bestMonitored - (options.EarlyStopping?.MinDelta ?? 0))
             {
                 bestMonitored = monitored; epochsSinceBest = 0; run.BestEpoch = epoch;
-                if (options.EarlyStopping is { RestoreBestWeights: true }) bestWeights = Snapshot(model);
+                if (options.EarlyStopping is { RestoreBestWeights: true }) { DisposeAll(bestWeights); bestWeights = Snapshot(model); }
             }
             else if (options.EarlyStopping is { } early && ++epochsSinceBest >= early.Patience)
             {
@@ -100,7 +128,8 @@ public static class Trainer
 
         if (bestWeights is not null && options.EarlyStopping is { RestoreBestWeights: true })
         {
-            model.load_state_dict(bestWeights);
+            using (no_grad()) model.load_state_dict(bestWeights);
+            DisposeAll(bestWeights);
             if (run.StopReason.StartsWith("early")) run.StopReason += "; best weights restored";
         }
         recorder.Dispose();
@@ -110,17 +139,25 @@ public static class Trainer
         return run;
     }
 
-    /// <summary>Mean loss over a data set, in eval mode without recording a graph.</summary>
-    public static double Evaluate(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, LossFunction loss, int batchSize = 1024)
+    static NonFiniteEvent GradientEvent(string parameter, int step, int epoch, bool afterUpdate) =>
+        new(step, epoch, $"gradient of {parameter}", "the loss was finite but backpropagation overflowed" +
+            (afterUpdate ? "; that step's update wrote it into the weights" : ""));
+
+    /// <summary>Mean loss over a data set, in eval mode without recording a graph, batch by batch on `device` (default: where the model is).</summary>
+    public static double Evaluate(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, LossFunction loss, int batchSize = 1024, Device? device = null)
     {
         bool wasTraining = model.training;
         model.eval();
+        device ??= model.parameters().FirstOrDefault()?.device ?? CPU;
         double sum = 0; long count = inputs.shape[0];
         using (no_grad())
             for (long start = 0; start < count; start += batchSize)
             {
+                using var scope = NewDisposeScope();
                 long len = Math.Min(batchSize, count - start);
-                sum += loss[model.forward(inputs.narrow(0, start, len)), targets.narrow(0, start, len)].item<float>() * (double)len;
+                var x = inputs.narrow(0, start, len).to(device);
+                var y = ReferenceEquals(inputs, targets) ? x : targets.narrow(0, start, len).to(device);
+                sum += loss[model.call(x), y].item<float>() * (double)len;
             }
         model.train(wasTraining);
         return sum / count;
@@ -137,7 +174,14 @@ public static class Trainer
         return (inputs.narrow(0, 0, kept), targets.narrow(0, 0, kept), inputs.narrow(0, kept, held), targets.narrow(0, kept, held));
     }
 
-    static Dictionary<string, Tensor> Snapshot(nn.Module model) => model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+    /// <summary>A copy of the weights that no dispose scope owns (it outlives the epoch it was taken in).</summary>
+    static Dictionary<string, Tensor> Snapshot(nn.Module model) => model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+
+    static void DisposeAll(Dictionary<string, Tensor>? weights)
+    {
+        if (weights is null) return;
+        foreach (var t in weights.Values) t.Dispose();
+    }
 
     static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using AeNotebooks.Rendering;
-using AeNotebooks.Torch;
-using static AeNotebooks.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
@@ -57,7 +57,7 @@ public sealed class TrainingRun : IRenderable
         static string F(double? v) => v is double d ? d.ToString(Math.Abs(d) < 1e-3 && d != 0 ? "E3" : "F5", CultureInfo.InvariantCulture) : "—";
         var rows = new List<string[]>
         {
-            new[] { "model", Model is Autoencoder a ? a.Description : Model.name },
+            new[] { "model", Model is Autoencoder a ? a.Description : Model.Kind() },
             new[] { "loss / optimizer", $"{Options.Loss} / {Options.Optimizer}" },
             new[] { "epochs run", $"{Epochs.Count} of {Options.Epochs} ({Steps} steps, batch {Options.BatchSize})" },
             new[] { "final train loss", F(FinalTrainLoss) },
