@@ -29,7 +29,8 @@ public static partial class Program
     public static int Main(string[] args)
     {
         // the runner starts itself as each notebook's kernel process
-        if (args is [Kernel.KernelWorker.CommandName, var socket]) return Kernel.KernelWorker.RunAsync(socket).GetAwaiter().GetResult();
+        if (args is [Kernel.KernelWorker.CommandName, var socket, var runner] && int.TryParse(runner, out var runnerProcessId))
+            return Kernel.KernelWorker.RunAsync(socket, runnerProcessId).GetAwaiter().GetResult();
         var code = Run(args, Console.Out, Console.Error);
         Console.Out.Flush();
         return code;

@@ -71,6 +71,7 @@ public sealed class KernelProcess : IAsyncDisposable
         start.ArgumentList.Add(runner);
         start.ArgumentList.Add(KernelWorker.CommandName);
         start.ArgumentList.Add(socketName);
+        start.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.Environment["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         if (options.MemoryLimitBytes is { } limit) start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + limit.ToString("X");
@@ -88,7 +89,6 @@ public sealed class KernelProcess : IAsyncDisposable
         }
         process.StandardInput.Close(); // a cell reading Console.In gets end-of-file, not a hang
 
-        var stray = new StringBuilder();
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -16,8 +16,9 @@ public static class KernelWorker
     /// <summary>An abstract socket (leading NUL): no file to clean up, nothing to write in a read-only sandbox.</summary>
     internal static UnixDomainSocketEndPoint Endpoint(string name) => new("\0" + name);
 
-    public static async Task<int> RunAsync(string socketName)
+    public static async Task<int> RunAsync(string socketName, int runnerProcessId)
     {
+        WatchRunner(runnerProcessId);
         using var kernel = PolyglotKernel.Create();
         // the C# kernel's first submission loads and JITs Roslyn's scripting (seconds); done here, before connecting, it
         // counts as kernel start-up instead of against the first cell's --timeout. Its events go nowhere.
@@ -47,5 +48,29 @@ public static class KernelWorker
             await kernel.SendAsync(command);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// A cell spinning in a loop never reads the socket again, so a runner that was killed would leave this process
+    /// running for good: it exits as soon as the runner's process is gone.
+    /// </summary>
+    static void WatchRunner(int runnerProcessId) =>
+        new Thread(() =>
+        {
+            while (IsRunning(runnerProcessId)) Thread.Sleep(1000);
+            Environment.Exit(0);
+        }) { IsBackground = true, Name = "runner watchdog" }.Start();
+
+    static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }
