@@ -13,9 +13,9 @@ public class IndependentHostTests
     const string ReplVersion = "0.3.259";
 
     [Theory]
-    [InlineData("05-nan-validation-loss.ipynb")]
-    [InlineData("03-why-not-zero-loss.ipynb")]
-    public async Task A_tutorial_notebook_runs_in_dotnet_repl_as_it_does_in_the_runner(string name)
+    [InlineData("05-nan-validation-loss.ipynb")] // one of the two that failed in the real kernel and passed the old imitation
+    [InlineData("00-start-here.ipynb")]
+    public async Task A_tutorial_notebook_runs_without_errors_in_dotnet_repl(string name)
     {
         var repl = InstallRepl();
         var notebooks = Path.Combine(Fixtures.RepoRoot, "notebooks");
@@ -41,10 +41,7 @@ public class IndependentHostTests
         Assert.True(errors.Count == 0, string.Join("\n", errors));
         var withOutput = code.Count(c => c.GetProperty("outputs").GetArrayLength() > 0);
         Assert.True(withOutput >= code.Count / 2, $"only {withOutput} of {code.Count} code cells produced output in dotnet-repl");
-
-        // the same notebook in the runner: both hosts agree on which cells fail (none)
-        var run = await new Execution.NotebookRunner().RunAsync(Path.Combine(notebooks, name));
-        run.EnsureSucceeded();
+        // NotebookTests runs the same notebook in the runner, where it must pass as well
     }
 
     static readonly Lazy<string> Installed = new(() =>
