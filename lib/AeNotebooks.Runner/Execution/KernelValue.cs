@@ -20,6 +20,10 @@ public sealed partial record KernelValue(string? TypeName, string? Text, string?
     [GeneratedRegex(@"^System\.Collections\.Generic\.(?:List|IReadOnlyList|IList|IEnumerable)(?:`1\[\[(?<element>[^,\]]+)|<(?<element>[^<>,]+)>$)")]
     private static partial Regex GenericListOf();
 
+    // "System.Nullable<System.Double>" as the kernel names it, "System.Nullable`1[[System.Double, …]]" as reflection does
+    [GeneratedRegex(@"^System\.Nullable(?:`1\[\[(?<inner>[^,\]]+)|<(?<inner>[^<>,]+)>$)")]
+    private static partial Regex NullableOf();
+
     /// <summary>
     /// Numbers, strings, arrays and lists of them, and types declared by the notebook itself (Submission#N+…) are
     /// shared as JSON; models, tensors and data sets are not (their JSON would be large and say nothing).
@@ -27,6 +31,8 @@ public sealed partial record KernelValue(string? TypeName, string? Text, string?
     public static bool IsShareableAsJson(string? typeName)
     {
         if (typeName is null) return false;
+        var nullable = NullableOf().Match(typeName);
+        if (nullable.Success) typeName = nullable.Groups["inner"].Value;
         if (Scalars.Contains(typeName) || typeName.StartsWith("Submission#", StringComparison.Ordinal)) return true;
         if (typeName.EndsWith("[]", StringComparison.Ordinal)) return Scalars.Contains(typeName[..^2]);
         var list = GenericListOf().Match(typeName);
