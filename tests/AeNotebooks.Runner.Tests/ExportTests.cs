@@ -166,6 +166,29 @@ public class ExportTests
     }
 
     [Fact]
+    public void A_cell_that_does_not_compile_stops_the_export_naming_the_cell_and_the_missing_reference()
+    {
+        var folder = Fixtures.TempFolder("export-unbuilt");
+        var nb = NotebookFile.Parse("""
+            #!csharp
+
+            var fine = 1;
+
+            #!csharp
+
+            #r "../nowhere/Missing.dll"
+            var model = new Missing.Model();
+            """, NotebookFormat.Dib, Path.Combine(folder, "unbuilt.dib"));
+
+        var e = Assert.Throws<ExportException>(() => NotebookExporter.Export(nb, new ExportOptions { OutDir = folder }));
+
+        Assert.Contains("cell 2, line 2: the cell does not compile (CS0246", e.Message);
+        Assert.Contains(Path.GetFullPath(Path.Combine(folder, "../nowhere/Missing.dll")), e.Message);
+        Assert.Contains("build it first", e.Message);
+        Assert.False(File.Exists(Path.Combine(folder, "unbuilt.cs")));
+    }
+
+    [Fact]
     public void The_export_command_writes_apps_and_reports_bad_input()
     {
         var outDir = Fixtures.TempFolder("export-cli");

@@ -10,6 +10,9 @@ public sealed class MagicCommandException(int line, string kind, string message)
     public string Kind { get; } = kind;
 }
 
+/// <summary>A notebook the export cannot turn into an app that builds: a referenced DLL is missing, or a cell does not compile.</summary>
+public sealed class ExportException(string message) : Exception(message);
+
 internal enum DirectiveKind { AssemblyReference, NuGetReference }
 
 internal sealed record Directive(DirectiveKind Kind, int Line, string Argument, string? Version, string Text);

@@ -89,6 +89,11 @@ public static class ExportCommand
                 stdout.WriteLine($"ERROR    {file}: {e.Message}");
                 exit = BatchRunner.ExitBadInput;
             }
+            catch (ExportException e)
+            {
+                stdout.WriteLine($"ERROR    {file}: {e.Message}");
+                exit = BatchRunner.ExitBadInput;
+            }
         }
         if (exported > 0)
         {

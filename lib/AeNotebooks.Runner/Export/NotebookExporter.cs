@@ -117,9 +117,6 @@ public static partial class NotebookExporter
                 {
                     var dll = Path.GetFullPath(Path.Combine(notebookFolder, d.Argument));
                     referencePaths.Add(dll);
-                    if (!File.Exists(dll))
-                        notes.Add($"cell {number}: {dll} is not built, so the export could not tell which of the notebook's last " +
-                                  "expressions are void (all are displayed); build it first (dotnet build) for an exact export");
                     var project = ProjectFor(dll);
                     if (project is null) unbuilt.Add((number, d, dll));
                     else if (!projects.Contains(project)) projects.Add(project);

@@ -47,6 +47,18 @@ internal static class ScriptConverter
         {
             var tree = CSharpSyntaxTree.ParseText(cell.Code, ScriptParse, path: $"cell-{cell.Number}", encoding: Encoding.UTF8);
             var compilation = CSharpCompilation.CreateScriptCompilation($"cell-{cell.Number}", tree, references, options, previous, typeof(object));
+            // a cell that does not compile ends the chain (Roslyn chains no submission after one with errors), and an app
+            // made of it would not build either
+            var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            if (errors.Count > 0)
+            {
+                var first = errors[0];
+                var line = first.Location.GetLineSpan().StartLinePosition.Line + 1;
+                var missing = referencePaths.Where(p => !File.Exists(p)).Distinct(StringComparer.Ordinal).ToList();
+                throw new ExportException($"cell {cell.Number}, line {line}: the cell does not compile ({first.Id}: {first.GetMessage()}" +
+                                          (errors.Count > 1 ? $"; {errors.Count - 1} more error(s)" : "") + "), so it cannot become part of an app" +
+                                          (missing.Count > 0 ? $"; the notebook references {string.Join(", ", missing)}, which does not exist: build it first (dotnet build)" : ""));
+            }
             bound.Add((cell, tree, compilation.GetSemanticModel(tree)));
             previous = compilation;
         }

@@ -17,7 +17,7 @@ public static class ModelSummary
             handles.Add(leaf.OnForward((m, input, output) =>
             {
                 var shape = "[" + string.Join(", ", output.shape.Skip(1)) + "]";
-                rows.Add([name, m.ToString(), shape, m.ParameterCount().ToString("N0")]);
+                rows.Add([name, m.ToString() ?? "", shape, m.ParameterCount().ToString("N0")]);
                 return output;
             }));
         }

@@ -42,7 +42,10 @@ public static class NativeTorch
     static TorchSharpLoadException? failure;
 
     /// <summary>Runs when the helpers are first used; loads native libraries only (never a managed assembly), and never throws.</summary>
+    // a library's module initializer on purpose (CA2255): a learner's own TorchSharp call must find the patched native library
+#pragma warning disable CA2255
     [ModuleInitializer]
+#pragma warning restore CA2255
     internal static void LoadWhenHelpersAreFirstUsed()
     {
         try { EnsureLoaded(); } catch (TorchSharpLoadException) { }

@@ -15,7 +15,7 @@ internal abstract class ProgressDisplay
     public static ProgressDisplay Create(bool enabled, string name, int epochs)
     {
         if (!enabled) return new Silent();
-        return HostDisplay.TryCreate(name, epochs) ?? (ProgressDisplay)new ConsoleLines(name, epochs);
+        return HostDisplay.TryCreate(name, epochs) ?? (ProgressDisplay)new ConsoleLines(epochs);
     }
 
     internal static string Line(TrainingRun run, int totalEpochs)
@@ -29,7 +29,7 @@ internal abstract class ProgressDisplay
 
     sealed class Silent : ProgressDisplay { public override void Report(TrainingRun run) { } }
 
-    sealed class ConsoleLines(string name, int epochs) : ProgressDisplay
+    sealed class ConsoleLines(int epochs) : ProgressDisplay
     {
         public override void Report(TrainingRun run) => Console.WriteLine(Line(run, epochs));
     }
