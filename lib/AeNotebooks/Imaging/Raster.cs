@@ -1,10 +1,16 @@
 using AeNotebooks.Rendering;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace AeNotebooks.Imaging;
 
-/// <summary>An 8-bit grayscale or RGB picture in memory (row-major, channels interleaved).</summary>
+/// <summary>
+/// An 8-bit grayscale or RGB picture the suite made from a tensor (row-major, channels interleaved). ImageSharp encodes
+/// it; <see cref="ToImage"/> hands it to ImageSharp for anything more (resizing, other formats).
+/// </summary>
 [TypeFormatterSource(typeof(RenderableFormatterSource), PreferredMimeTypes = ["text/html", "image/png", "text/plain"])]
 public sealed class Raster : IPngRenderable
 {
@@ -115,7 +121,28 @@ public sealed class Raster : IPngRenderable
         }
     }
 
-    public byte[] ToPng() => Png.Encode(Pixels, Width, Height, Channels == 3 ? PngColor.Rgb : PngColor.Grayscale);
+    /// <summary>The picture as an ImageSharp image: <c>Image&lt;L8&gt;</c> for grayscale, <c>Image&lt;Rgb24&gt;</c> for RGB.</summary>
+    public Image ToImage() => Channels == 3
+        ? Image.LoadPixelData<Rgb24>(Pixels, Width, Height)
+        : Image.LoadPixelData<L8>(Pixels, Width, Height);
+
+    // grayscale stays one byte per pixel; best compression, since grids are encoded once and stored in notebooks
+    static readonly PngEncoder GrayscaleEncoder = new()
+    {
+        ColorType = PngColorType.Grayscale, BitDepth = PngBitDepth.Bit8, CompressionLevel = PngCompressionLevel.BestCompression,
+    };
+    static readonly PngEncoder RgbEncoder = new()
+    {
+        ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8, CompressionLevel = PngCompressionLevel.BestCompression,
+    };
+
+    public byte[] ToPng()
+    {
+        using var image = ToImage();
+        using var png = new MemoryStream();
+        image.SaveAsPng(png, Channels == 3 ? RgbEncoder : GrayscaleEncoder);
+        return png.ToArray();
+    }
 
     public string ToDataUri() => "data:image/png;base64," + Convert.ToBase64String(ToPng());
 
