@@ -149,24 +149,27 @@ public class DoctorTests(ITestOutputHelper output)
     // ------------------------------------------------------------------ parts
 
     [Fact]
-    public void EigenvaluesMatchKnownSpectraAndInvariants()
+    public void SpectrumAndPcaMatchTheSingularValuesOfTheCentredData()
     {
-        Assert.Equal([3.0, 1.0], Sorted(Spectrum.SymmetricEigenvalues(new double[,] { { 2, 1 }, { 1, 2 } })), new Tolerance(1e-12));
-        Assert.Equal([5.0, 4.0, 1.0, -2.0], Sorted(Spectrum.SymmetricEigenvalues(Diagonal(1, -2, 5, 4))), new Tolerance(1e-12));
-        // a random symmetric matrix: Σλ = trace, Σλ² = ‖A‖²_F
-        var g = new Generator((ulong)(3));
-        int n = 60;
-        var a = new double[n, n];
-        var draws = randn([n * n], dtype: ScalarType.Float64, generator: g).data<double>().ToArray();
-        int k = 0;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++) a[i, j] = a[j, i] = draws[k++];
-        double trace = Enumerable.Range(0, n).Sum(i => a[i, i]);
-        double frob = 0;
-        foreach (var v in a) frob += v * v;
-        var eig = Spectrum.SymmetricEigenvalues((double[,])a.Clone());
-        Assert.Equal(trace, eig.Sum(), 1e-9);
-        Assert.Equal(frob, eig.Sum(l => l * l), 1e-8);
+        // eigh of the covariance (or Gram) matrix against the SVD of the data: two different LAPACK algorithms
+        foreach (var (rows, features) in new[] { (50, 8), (8, 50) })
+        {
+            var x = randn([rows, features], generator: new Generator(3UL));
+            var centred = (x - x.mean([0], keepdim: true)).to(ScalarType.Float64);
+            var expected = (linalg.svdvals(centred).square() / (rows - 1)).data<double>().ToArray();
+            var spectrum = Spectrum.Of(x);
+            var pca = Analysis.Pca.Fit(x.data<float>().ToArray(), rows, features, components: Math.Min(rows, features));
+            for (int i = 0; i < expected.Length; i++)
+            {
+                Assert.Equal(expected[i], spectrum.Eigenvalues[i], 1e-4 * expected[0]);
+                Assert.Equal(expected[i], pca.Variance[i], 1e-4 * expected[0]);
+            }
+            Assert.Equal(expected.Sum(), spectrum.Total, 1e-4 * expected.Sum());
+            // the components are orthonormal
+            for (int a = 0; a < pca.Components.Length; a++)
+                for (int b = 0; b < pca.Components.Length; b++)
+                    Assert.Equal(a == b ? 1.0 : 0.0, pca.Components[a].Zip(pca.Components[b], (p, q) => p * q).Sum(), 1e-9);
+        }
     }
 
     [Fact]
@@ -372,20 +375,5 @@ public class DoctorTests(ITestOutputHelper output)
         Assert.False(bad.Succeeded);
         Assert.Null(bad.StepsToTarget);
         Assert.Contains("<table", bad.ToHtml());
-    }
-
-    static double[] Sorted(double[] values) => values.OrderByDescending(v => v).ToArray();
-
-    static double[,] Diagonal(params double[] d)
-    {
-        var a = new double[d.Length, d.Length];
-        for (int i = 0; i < d.Length; i++) a[i, i] = d[i];
-        return a;
-    }
-
-    sealed class Tolerance(double eps) : IEqualityComparer<double>
-    {
-        public bool Equals(double x, double y) => Math.Abs(x - y) <= eps;
-        public int GetHashCode(double obj) => 0;
     }
 }
