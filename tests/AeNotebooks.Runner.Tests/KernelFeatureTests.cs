@@ -20,6 +20,24 @@ public class KernelFeatureTests
     }
 
     [Fact]
+    public async Task The_kernel_process_runs_the_ReadyToRun_copy_the_build_publishes()
+    {
+        var path = Path.Combine(Fixtures.TempFolder("ready-to-run"), "where.dib");
+        File.WriteAllText(path, "#!csharp\n\nSystem.AppContext.BaseDirectory\n");
+        var run = await new NotebookRunner().RunAsync(path);
+        run.EnsureSucceeded();
+
+        var folder = Assert.Single(run.Cells[0].Outputs).Mime("text/plain")!.TrimEnd('/');
+        Assert.Equal("kernel", Path.GetFileName(folder));
+        // precompiled: Roslyn and .NET Interactive carry native code (a ReadyToRun header), not IL only
+        foreach (var assembly in new[] { "Microsoft.CodeAnalysis.CSharp.dll", "Microsoft.DotNet.Interactive.dll" })
+        {
+            using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(folder, assembly)));
+            Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{assembly} in {folder} is IL only");
+        }
+    }
+
+    [Fact]
     public async Task Time_who_set_and_import_magics_work_in_cells()
     {
         var run = await Fixtures.RunAsync("magics.ipynb");

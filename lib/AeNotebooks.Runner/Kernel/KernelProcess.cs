@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
@@ -60,7 +61,7 @@ public sealed class KernelProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        var runner = typeof(KernelProcess).Assembly.Location;
+        var runner = WorkerAssembly();
         start.ArgumentList.Add("exec");
         var runtimeConfig = Path.ChangeExtension(runner, ".runtimeconfig.json");
         if (File.Exists(runtimeConfig))
@@ -215,6 +216,21 @@ public sealed class KernelProcess : IAsyncDisposable
     }
 
     static string Describe(TimeSpan t) => t.TotalSeconds < 1 ? $"{t.TotalMilliseconds:0} ms" : $"{t.TotalSeconds:0.#} s";
+
+    /// <summary>
+    /// The runner assembly the kernel process runs: the ReadyToRun copy the build publishes to kernel/ (see the
+    /// project file), found next to this assembly or where the build put it; this assembly itself when there is none
+    /// (a runner copied without it), which only makes the kernel start slower.
+    /// </summary>
+    internal static string WorkerAssembly()
+    {
+        var self = typeof(KernelProcess).Assembly;
+        var name = Path.GetFileName(self.Location);
+        var built = self.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "AeNotebooks.Runner.KernelDirectory")?.Value;
+        foreach (var folder in new[] { Path.Combine(AppContext.BaseDirectory, "kernel"), built })
+            if (folder is not null && File.Exists(Path.Combine(folder, name))) return Path.Combine(folder, name);
+        return self.Location;
+    }
 
     static string DotnetHost()
     {
