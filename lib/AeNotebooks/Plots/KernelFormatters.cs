@@ -21,19 +21,25 @@ internal static class KernelFormatters
 #pragma warning restore CA2255
     internal static void WhenHelpersAreFirstUsed()
     {
-        AssemblyLoadContext.Default.Resolving += ShareLoadedFSharpCore;
+        AppDomain.CurrentDomain.AssemblyResolve += ShareKernelFSharpCore;
         TryRegister();
     }
 
     /// <summary>
-    /// Plotly.NET 6.0.0 asks for FSharp.Core 10.1.0.0; Polyglot Notebooks' kernel has FSharp.Core 10.0.0.0 loaded, which
-    /// the runtime does not give a request for a higher version. This answers such a request with the FSharp.Core already
-    /// loaded (no second copy: nothing is loaded here). Only called when the runtime's own resolution failed.
+    /// Plotly.NET 6.0.0 asks for FSharp.Core 10.1.0.0; Polyglot Notebooks' kernel carries FSharp.Core 10.0.0.0, which the
+    /// runtime does not give a request for a higher version. lib/bin has no FSharp.Core of its own (a second copy
+    /// breaks every F# type shared with the kernel's), so the request fails and ends here, the last resort of every
+    /// load context (the kernel's script loader gives each #r'd assembly its own). The answer is the FSharp.Core the
+    /// process already has, else the default context's; outside a kernel the runtime finds 10.1 itself.
     /// </summary>
-    internal static Assembly? ShareLoadedFSharpCore(AssemblyLoadContext context, AssemblyName name) =>
-        name.Name == "FSharp.Core"
-            ? AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == "FSharp.Core" && AssemblyLoadContext.GetLoadContext(a) == context)
-            : null;
+    internal static Assembly? ShareKernelFSharpCore(object? sender, ResolveEventArgs args)
+    {
+        var name = new AssemblyName(args.Name);
+        if (name.Name != "FSharp.Core") return null;
+        return AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == "FSharp.Core"
+                   && AssemblyLoadContext.GetLoadContext(a) == AssemblyLoadContext.Default)
+               ?? AssemblyLoadContext.Default.LoadFromAssemblyName(new AssemblyName("FSharp.Core"));
+    }
 
     /// <summary>
     /// Registers text/html and text/plain formatters for Plotly.NET's charts with the kernel's Formatter, if a kernel
