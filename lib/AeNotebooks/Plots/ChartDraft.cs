@@ -55,8 +55,8 @@ internal sealed class ChartDraft(string title, double width, double height)
         if (Notes.Count > 0) Layout.SetProperty("meta", Notes.ToArray());
         var config = new Config().Set("displaylogo", false).Set("modeBarButtonsToRemove", new[] { "select2d", "lasso2d" })
             .Set("toImageButtonOptions", new DynamicObj.DynamicObj().Set("format", "png").Set("filename", imageFileName).Set("scale", 2));
-        var chart = GenericChart.combine(Traces.Select(t => GenericChart.ofTraceObject(false, t)));
-        if (Traces.Count == 0) chart = GenericChart.ofTraceObject(false, new Trace2D("scatter"));
+        // an empty chart (a run without steps) still draws its axes and message: one trace without points
+        var chart = GenericChart.combine((Traces.Count > 0 ? Traces : [new Trace2D("scatter")]).Select(t => GenericChart.ofTraceObject(false, t)));
         return GenericChart.setConfig(config, GenericChart.setLayout(Layout, chart));
     }
 }
