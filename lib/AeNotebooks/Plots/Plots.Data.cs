@@ -7,6 +7,9 @@ using static TorchSharp.torch;
 
 namespace AeNotebooks;
 
+/// <summary>One line of <see cref="Plots.Lines"/>: x and y values, optionally dashed ("dash", "dot") or with markers.</summary>
+public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, string? Dash = null, bool Markers = false);
+
 public static partial class Plots
 {
     /// <summary>A histogram of every value in <paramref name="values"/> (data, activations, weights, errors).</summary>
@@ -134,6 +137,27 @@ public static partial class Plots
         Style(f.XAxis(), xTitle);
         Style(f.YAxis(), yTitle);
         f.Notes.Add(how);
+        return Finish(f);
+    }
+
+    /// <summary>
+    /// A line chart in the suite's style for anything that is not a loss curve (spectra, sweeps, PSNR over steps):
+    /// one colour per series, hover with the series' name and both values.
+    /// </summary>
+    public static GenericChart Lines(string title, string xTitle, string yTitle, IEnumerable<Series> series, bool logX = false, bool logY = false)
+    {
+        var list = series.ToList();
+        var f = NewChart(title);
+        for (int i = 0; i < list.Count; i++)
+        {
+            var (name, x, y, dash, markers) = list[i];
+            if (x.Count != y.Count) throw new ArgumentException($"series '{name}': {x.Count} x values but {y.Count} y values");
+            var color = Palette.Category(i);
+            f.Add(Scatter(Html(name), x, y, markers ? "lines+markers" : "lines").Set("line", Line(color, 2, dash)).Set("marker", markers ? Marker(color, 5) : null)
+                .Set("hovertemplate", $"{Html(name)}<br>{Html(xTitle)} %{{x:.4g}}<br>{Html(yTitle)} %{{y:.4g}}<extra></extra>"));
+        }
+        Style(f.XAxis(), xTitle, logX);
+        Style(f.YAxis(), yTitle, logY);
         return Finish(f);
     }
 
