@@ -131,7 +131,7 @@ public class CliTests
         var result = await BatchRunner.RunAsync(options, log);
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(["a-local.ipynb", "b-plotly.ipynb"], result.Outcomes.Select(o => Path.GetFileName(o.DisplayPath)));
-        Assert.Equal("window.Plotly = {};", File.ReadAllText(Path.Combine(outDir, "plotly-2.35.2.min.js")));
+        Assert.Equal("window.Plotly = {};", File.ReadAllText(Path.Combine(outDir, "plotly-2.28.0.min.js")));
         var report = File.ReadAllText(Path.Combine(outDir, "b-plotly.html"));
         Assert.Single(report.Split("<script src=").Skip(1));
         Assert.DoesNotContain("plotly-2.35.2", File.ReadAllText(Path.Combine(outDir, "a-local.html")));

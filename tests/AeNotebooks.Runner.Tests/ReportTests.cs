@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using AeNotebooks.Runner.Reporting;
+using AeNotebooks.Runner.Model;
 
 namespace AeNotebooks.Runner.Tests;
 
@@ -43,17 +44,35 @@ public class ReportTests
     }
 
     [Fact]
+    public void A_page_whose_output_carries_plotly_js_gets_no_second_copy()
+    {
+        static Notebook WithChartOutputs(params string[] html)
+        {
+            var nb = new Notebook();
+            var cell = new NotebookCell { Kind = CellKind.Code };
+            foreach (var h in html) cell.Outputs.Add(CellOutput.Display([new("text/html", h)]));
+            nb.Cells.Add(cell);
+            return nb;
+        }
+        const string chart = "<div id='c'></div><script>Plotly.newPlot('c', [], {});</script>";
+        var carried = $"<script {HtmlReport.InlinePlotlyAttribute}=\"2.28.0\">window.Plotly = {{}};</script>";
+        Assert.True(HtmlReport.NeedsPlotly(WithChartOutputs(chart, chart)));
+        Assert.False(HtmlReport.NeedsPlotly(WithChartOutputs(carried + chart, chart)));
+        Assert.False(HtmlReport.NeedsPlotly(WithChartOutputs("<p>no chart</p>")));
+    }
+
+    [Fact]
     public async Task Plotly_is_included_once_per_page_with_a_require_shim()
     {
         var run = await Fixtures.RunAsync("plotly.ipynb");
         run.EnsureSucceeded();
         Assert.True(HtmlReport.NeedsPlotly(run.Notebook));
-        var html = HtmlReport.Render(run, plotly: new PlotlyReference("plotly-2.35.2.min.js", true, "plotly.js 2.35.2 (test)"));
+        var html = HtmlReport.Render(run, plotly: new PlotlyReference("plotly-2.28.0.min.js", true, "plotly.js 2.28.0 (test)"));
         Assert.Equal(1, Count(html, "<script src="));
-        Assert.Contains("<script src=\"plotly-2.35.2.min.js\" charset=\"utf-8\"></script>", html);
-        Assert.Contains("<!-- plotly.js 2.35.2 (test) -->", html);
+        Assert.Contains("<script src=\"plotly-2.28.0.min.js\" charset=\"utf-8\"></script>", html);
+        Assert.Contains("<!-- plotly.js 2.28.0 (test) -->", html);
         Assert.Contains("r.config=function(){return r}", html);
-        Assert.True(html.IndexOf("plotly-2.35.2.min.js", StringComparison.Ordinal) < html.IndexOf("</head>", StringComparison.Ordinal));
+        Assert.True(html.IndexOf("plotly-2.28.0.min.js", StringComparison.Ordinal) < html.IndexOf("</head>", StringComparison.Ordinal));
         Assert.Contains("Plotly.newPlot('p1'", html);
 
         var plain = await Fixtures.RunAsync("compile-error.ipynb");
@@ -69,21 +88,21 @@ public class ReportTests
 
         var cdn = PlotlyAsset.Ensure(outDir, fetch: _ => null, log: log, cacheDirectory: cache);
         Assert.False(cdn.IsLocal);
-        Assert.Equal("https://cdn.plot.ly/plotly-2.35.2.min.js", cdn.Src);
+        Assert.Equal("https://cdn.plot.ly/plotly-2.28.0.min.js", cdn.Src);
         Assert.Contains("need internet", cdn.Comment);
         Assert.Contains("could not be fetched with npm", log.ToString());
 
         var fetched = Path.Combine(cache, "fetched.js");
         var local = PlotlyAsset.Ensure(outDir, fetch: dir => { File.WriteAllText(fetched, "/* plotly */"); return fetched; }, cacheDirectory: cache);
         Assert.True(local.IsLocal);
-        Assert.Equal("plotly-2.35.2.min.js", local.Src);
-        Assert.Equal("/* plotly */", File.ReadAllText(Path.Combine(outDir, "plotly-2.35.2.min.js")));
+        Assert.Equal("plotly-2.28.0.min.js", local.Src);
+        Assert.Equal("/* plotly */", File.ReadAllText(Path.Combine(outDir, "plotly-2.28.0.min.js")));
 
         var given = Path.Combine(cache, "given.js");
         File.WriteAllText(given, "/* given */");
         var other = Fixtures.TempFolder("plotly-out2");
         var fromFile = PlotlyAsset.Ensure(other, explicitSource: given, fetch: _ => throw new InvalidOperationException("must not fetch"), cacheDirectory: cache);
         Assert.True(fromFile.IsLocal);
-        Assert.Equal("/* given */", File.ReadAllText(Path.Combine(other, "plotly-2.35.2.min.js")));
+        Assert.Equal("/* given */", File.ReadAllText(Path.Combine(other, "plotly-2.28.0.min.js")));
     }
 }

@@ -25,10 +25,22 @@ public static partial class HtmlReport
 
     public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
 
-    /// <summary>True when an HTML output looks for plotly.js (Plotly.newPlot, a require.js path to plotly, …).</summary>
-    public static bool NeedsPlotly(Notebook nb) =>
-        nb.Cells.SelectMany(c => c.Outputs).Any(o =>
-            o.Data.Any(d => d.Key == "text/html" && d.Value.Contains("plotly", StringComparison.OrdinalIgnoreCase)));
+    /// <summary>
+    /// The attribute of a script element that carries plotly.js inside an output (AeNotebooks' chart formatter writes it
+    /// on the first chart of a kernel session, so that notebooks draw offline); a page with such an output has its copy.
+    /// </summary>
+    public const string InlinePlotlyAttribute = "data-plotly-js-inline";
+
+    /// <summary>
+    /// True when an HTML output looks for plotly.js (Plotly.newPlot, a require.js path to plotly, …) and no output
+    /// brings plotly.js itself: a second copy would load 3.6 MB twice and replace window.Plotly under drawn charts.
+    /// </summary>
+    public static bool NeedsPlotly(Notebook nb)
+    {
+        var html = nb.Cells.SelectMany(c => c.Outputs).SelectMany(o => o.Data).Where(d => d.Key == "text/html").Select(d => d.Value).ToList();
+        return html.Any(h => h.Contains("plotly", StringComparison.OrdinalIgnoreCase))
+            && !html.Any(h => h.Contains(InlinePlotlyAttribute, StringComparison.Ordinal));
+    }
 
     /// <param name="katex">KaTeX for the formulas (default <see cref="KatexAsset.Bundle"/>, asked only when there are formulas); null: shown as source.</param>
     public static string Render(NotebookRun run, ReportLinks? links = null, PlotlyReference? plotly = null, Func<KatexBundle?>? katex = null)

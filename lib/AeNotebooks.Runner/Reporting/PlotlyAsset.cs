@@ -14,7 +14,8 @@ public sealed record PlotlyReference(string Src, bool IsLocal, string Comment);
 /// </summary>
 public static class PlotlyAsset
 {
-    public const string Version = "2.35.2";
+    // the plotly.js that Plotly.NET 6.0.0 embeds and draws its charts with (npm's plotly.js-dist-min@2.28.0 is the same file)
+    public const string Version = "2.28.0";
     public const string PackageName = "plotly.js-dist-min";
     public static string FileName => $"plotly-{Version}.min.js";
     public static string CdnUrl => $"https://cdn.plot.ly/plotly-{Version}.min.js";

@@ -50,7 +50,7 @@ public sealed class LearningRateFinding : IRenderable
     public double MinimumLossRate { get; }
 
     /// <summary>The chart: loss against learning rate (log x), with the suggestion marked.</summary>
-    public Figure Chart => Plots.LearningRateFinder(LearningRates, Losses, Suggestion);
+    public Plotly.NET.GenericChart Chart => Plots.LearningRateFinder(LearningRates, Losses, Suggestion);
 
     static double ValleyOf(double[] lrs, double[] losses)
     {

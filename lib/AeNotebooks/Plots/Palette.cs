@@ -21,11 +21,12 @@ public static class Palette
     public const string Background = "#FFFFFF";
     public const string FontFamily = "Inter, 'Segoe UI', 'Helvetica Neue', Arial, 'DejaVu Sans', sans-serif";
 
-    /// <summary>Matplotlib's viridis: perceptually uniform, readable in grey, fastai's colourful dimension uses it.</summary>
-    public static ColorScale Viridis { get; } = new([
+    /// <summary>Matplotlib's viridis as plotly.js colour-scale stops: perceptually uniform, readable in grey.</summary>
+    public static IReadOnlyList<(double Position, string Color)> Viridis { get; } =
+    [
         (0.0, "#440154"), (0.125, "#482878"), (0.25, "#3E4A89"), (0.375, "#31688E"), (0.5, "#26828E"),
         (0.625, "#1F9E89"), (0.75, "#35B779"), (0.875, "#6DCD59"), (1.0, "#FDE725"),
-    ]);
+    ];
 
     public static string Category(int i) => Categorical[((i % Categorical.Count) + Categorical.Count) % Categorical.Count];
 
@@ -33,7 +34,20 @@ public static class Palette
     /// Colour <paramref name="i"/> of <paramref name="count"/> along the network's depth: dark (first layer) to green
     /// (last), so a vanishing gradient reads as a fade along the legend. Stops before viridis's pale yellow.
     /// </summary>
-    public static string Depth(int i, int count) => Hex(Viridis.At(count <= 1 ? 0.35 : 0.85 * i / (count - 1)));
+    public static string Depth(int i, int count) => Hex(ViridisAt(count <= 1 ? 0.35 : 0.85 * i / (count - 1)));
+
+    /// <summary>The colour at <paramref name="t"/> in [0, 1] on viridis, interpolated in RGB between stops.</summary>
+    public static (byte R, byte G, byte B) ViridisAt(double t)
+    {
+        t = double.IsNaN(t) ? 0 : Math.Clamp(t, 0, 1);
+        int i = 1;
+        while (i < Viridis.Count - 1 && t > Viridis[i].Position) i++;
+        var (p0, c0) = Viridis[i - 1];
+        var (p1, c1) = Viridis[i];
+        double f = Math.Clamp((t - p0) / (p1 - p0), 0, 1);
+        var (a, b) = (Rgb(c0), Rgb(c1));
+        return ((byte)Math.Round(a.R + (b.R - a.R) * f), (byte)Math.Round(a.G + (b.G - a.G) * f), (byte)Math.Round(a.B + (b.B - a.B) * f));
+    }
 
     public static string Hex((byte R, byte G, byte B) c) => $"#{c.R:X2}{c.G:X2}{c.B:X2}";
 

@@ -1,93 +1,74 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using AeNotebooks.Plotting;
+using Plotly.NET;
+using Plotly.NET.LayoutObjects;
+using static AeNotebooks.Plotting.PlotlyAttributes;
 
 namespace AeNotebooks;
 
 /// <summary>
 /// The charts the notebooks show: loss curves, comparisons, gradient norms, activation statistics and histograms,
-/// the learning-rate finder, histograms of data, the latent space, and reconstructions. Each returns a
-/// <see cref="Figure"/> (or an image grid) that renders itself in a notebook cell.
+/// the learning-rate finder, histograms of data, the latent space, and reconstructions. Each chart is a Plotly.NET
+/// <see cref="GenericChart"/> that renders itself in a notebook cell (offline: see <see cref="ChartHtml"/>) and that a
+/// learner can restyle and save (<see cref="ChartExtensions"/>).
 /// </summary>
 public static partial class Plots
 {
-    /// <summary>A figure with the suite's look: white background, light grid, readable fonts, legend outside on the right.</summary>
-    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Figure, Annotation> Subtitles = new();
-
-    internal static Figure NewFigure(string title, string? subtitle = null, double width = 720, double height = 420)
+    /// <summary>A chart with the suite's look: white background, light grid, readable fonts, legend outside on the right.</summary>
+    internal static ChartDraft NewChart(string title, string? subtitle = null, double width = 720, double height = 420)
     {
-        var f = new Figure();
-        var l = f.Layout;
-        l.Width = width;
-        l.Height = height;
-        // the title on one line at the top left; the subtitle is an annotation under it (placed by Finish)
-        l.Title = new Title
-        {
-            Text = $"<b>{Html(title)}</b>",
-            X = 0, XRef = "paper", XAnchor = "left", Y = 1 - 12 / height, YAnchor = "top",
-            Font = new Font { Size = 16, Color = Palette.Text },
-        };
-        if (subtitle is not null) SetSubtitle(f, subtitle);
-        l.Font = new Font { Family = Palette.FontFamily, Size = 12.5, Color = Palette.Text };
-        l.PaperBgColor = Palette.Background;
-        l.PlotBgColor = Palette.Background;
-        l.Margin = new Margin { L = 78, R = 24, T = subtitle is null ? 52 : 74, B = 58 };
-        l.HoverMode = "closest";
-        l.Legend = new Legend { X = 1.02, Y = 1, XAnchor = "left", YAnchor = "top", Font = new Font { Size = 12 } };
-        f.Config.ToImageButtonOptions!.Filename = Slug(title);
-        return f;
+        var c = new ChartDraft(title, width, height) { Subtitle = subtitle };
+        if (subtitle is not null) c.MarginTop = 74;
+        c.Layout.Set("font", Font(12.5, Palette.Text, Palette.FontFamily))
+            .Set("paper_bgcolor", Palette.Background).Set("plot_bgcolor", Palette.Background).Set("hovermode", "closest")
+            .Set("legend", new Plotly.NET.LayoutObjects.Legend().Set("x", 1.02).Set("y", 1).Set("xanchor", "left").Set("yanchor", "top").Set("font", Font(12)));
+        return c;
     }
 
-    /// <summary>The suite's axis style; <paramref name="title"/> should name the unit.</summary>
-    internal static Axis Style(Axis a, string title, bool log = false)
+    /// <summary>The suite's axis style; <paramref name="title"/> should name the unit (empty: no title).</summary>
+    internal static LinearAxis Style(LinearAxis a, string title, bool log = false, double[]? range = null)
     {
-        a.Title = new AxisTitle { Text = Html(title), Font = new Font { Size = 13 } };
-        a.Type = log ? "log" : "linear";
-        a.ShowLine = true;
-        a.LineColor = Palette.AxisLine;
-        a.Ticks = "outside";
-        a.TickColor = Palette.AxisLine;
-        a.TickLen = 5;
-        a.ShowGrid = true;
-        a.GridColor = Palette.Grid;
-        a.ZeroLine = false;
-        a.AutoMargin = true;
-        a.ExponentFormat = log ? "power" : null; // 10⁻⁴ on log axes; 300k, not 3×10⁵, on linear ones
-        return a;
+        if (title != "") a.Set("title", new Title().Set("text", Html(title)).Set("font", Font(13)));
+        return a.Set("type", log ? "log" : "linear").Set("showline", true).Set("linecolor", Palette.AxisLine)
+            .Set("ticks", "outside").Set("tickcolor", Palette.AxisLine).Set("ticklen", 5)
+            .Set("showgrid", true).Set("gridcolor", Palette.Grid).Set("zeroline", false).Set("automargin", true)
+            .Set("exponentformat", log ? "power" : null) // 10⁻⁴ on log axes; 300k, not 3×10⁵, on linear ones
+            .Set("range", range);
     }
 
-    internal static void SetSubtitle(Figure f, string subtitle)
+    /// <summary>
+    /// The last step of every chart: the title at the top left, the subtitle under it, room for the legend, and the
+    /// Plotly.NET chart.
+    /// </summary>
+    internal static GenericChart Finish(ChartDraft c)
     {
-        if (!Subtitles.TryGetValue(f, out var a))
+        c.Layout.Set("title", TitleFor(c.Title, c.Height));
+        if (c.Subtitle is not null)
         {
-            a = new Annotation { XRef = "paper", YRef = "paper", X = 0, XAnchor = "left", YAnchor = "top", Font = new Font { Size = 12.5, Color = Palette.MutedText } };
-            Subtitles.Add(f, a);
-            f.Layout.Annotate(a);
+            double plot = Math.Max(1, c.Height - c.MarginTop - c.MarginBottom);
+            // its top 36 px below the figure's top
+            c.Annotations.Add(Annotation(Html(c.Subtitle), 0, 1 + (c.MarginTop - 36) / plot, xanchor: "left", yanchor: "top", font: Font(12.5, Palette.MutedText)));
         }
-        a.Text = Html(subtitle);
+        FitLegend(c);
+        return c.Build(Slug(c.Title));
     }
 
-    /// <summary>The last step of every chart: the subtitle's place under the title, and room for the legend.</summary>
-    internal static void Finish(Figure f)
-    {
-        var l = f.Layout;
-        if (Subtitles.TryGetValue(f, out var sub))
-        {
-            double plot = Math.Max(1, l.Height - (l.Margin!.T ?? 0) - (l.Margin.B ?? 0));
-            sub.Y = 1 + ((l.Margin.T ?? 0) - 36) / plot; // its top 36 px below the figure's top
-        }
-        FitLegend(f);
-    }
+    /// <summary>The suite's title: one line, bold, at the top left.</summary>
+    internal static Title TitleFor(string title, double height) =>
+        new Title().Set("text", $"<b>{Html(title)}</b>").Set("x", 0).Set("xref", "paper").Set("xanchor", "left")
+            .Set("y", 1 - 12 / height).Set("yanchor", "top").Set("font", Font(16, Palette.Text));
 
     /// <summary>Room on the right for the legend, from the longest entry.</summary>
-    static void FitLegend(Figure f)
+    static void FitLegend(ChartDraft c)
     {
-        var names = f.Data.Where(t => t.Name is not null && t.ShowLegend != false).Select(t => t.Name!).ToList();
-        bool shown = f.Layout.ShowLegend ?? names.Count > 1;
-        if (!shown || names.Count == 0) { f.Layout.Margin!.R = 24; f.Layout.ShowLegend = false; return; }
-        f.Layout.ShowLegend = true;
+        var names = c.Traces.Where(t => t.TryGetTypedPropertyValue<string>("name") is not null
+                                        && !(t.TryGetTypedPropertyValue<bool>("showlegend") is { } shown && !shown.Value))
+                            .Select(t => t.TryGetTypedPropertyValue<string>("name").Value).ToList();
+        bool show = c.ShowLegend ?? names.Count > 1;
+        if (!show || names.Count == 0) { c.MarginRight = c.MarginRightWithoutLegend; c.ShowLegend = false; return; }
+        c.ShowLegend = true;
         double widest = names.Max(n => System.Net.WebUtility.HtmlDecode(n).Length) * 12 * 0.5;
-        f.Layout.Margin!.R = Math.Ceiling(widest + 28 + 6 + 16 + 0.02 * (f.Layout.Width - 78));
+        c.MarginRight = Math.Ceiling(widest + 28 + 6 + 16 + 0.02 * (c.Width - 78));
     }
 
     /// <summary>Subplot domains for a grid of panels: (x from, x to, y from, y to) per panel, row by row from the top.</summary>
@@ -109,11 +90,11 @@ public static partial class Plots
     internal static (string X, string Y) AxisIds(int i) => i == 0 ? ("x", "y") : ($"x{i + 1}", $"y{i + 1}");
 
     /// <summary>A panel title above the panel's domain.</summary>
-    internal static Annotation PanelTitle(string text, double x0, double x1, double yTop) => new()
-    {
-        Text = text, X = (x0 + x1) / 2, Y = yTop, XRef = "paper", YRef = "paper", XAnchor = "center", YAnchor = "bottom",
-        Font = new Font { Size = 13, Color = Palette.Text },
-    };
+    internal static Annotation PanelTitle(string text, double x0, double x1, double yTop) =>
+        Annotation(text, (x0 + x1) / 2, yTop, xanchor: "center", yanchor: "bottom", font: Font(13, Palette.Text));
+
+    /// <summary>A grey message in the middle of an empty chart.</summary>
+    internal static Annotation EmptyMessage(string text) => Annotation(text, 0.5, 0.5, font: Font(color: Palette.MutedText));
 
     /// <summary>Plotly text is HTML-like: escape what the user typed.</summary>
     internal static string Html(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");

@@ -1,4 +1,6 @@
 using AeNotebooks.Plotting;
+using Plotly.NET;
+using static AeNotebooks.Plotting.PlotlyAttributes;
 
 namespace AeNotebooks;
 
@@ -9,30 +11,29 @@ public static partial class Plots
     /// at the end of each epoch (dashed), epoch boundaries (dotted), and a red ✕ at every step whose loss was NaN or
     /// ±∞, with a line at the first one. Log y by default: losses shrink by orders of magnitude.
     /// </summary>
-    public static Figure Loss(TrainingRun run, bool logY = true)
+    public static GenericChart Loss(TrainingRun run, bool logY = true)
     {
-        var f = NewFigure($"{run.Name}: loss", LossSubtitle(run));
+        var f = NewChart($"{run.Name}: loss", LossSubtitle(run));
         var range = LossRange([run], logY);
         AddLossTraces(f, run, 0, range, logY, legend: true);
-        Style(f.Layout.XAxis(), "training step (mini-batch)");
-        Style(f.Layout.YAxis(), $"{run.Options.Loss} loss" + (logY ? " (log scale)" : ""), logY).Range = range;
-        if (run.Steps == 0) f.Layout.Annotate(new Annotation { Text = "no training steps were run", X = 0.5, Y = 0.5, Font = new Font { Color = Palette.MutedText } });
-        Finish(f);
+        Style(f.XAxis(), "training step (mini-batch)");
+        Style(f.YAxis(), $"{run.Options.Loss} loss" + (logY ? " (log scale)" : ""), logY, range);
+        if (run.Steps == 0) f.Annotations.Add(EmptyMessage("no training steps were run"));
         f.Notes.Add(LossSubtitle(run));
-        return f;
+        return Finish(f);
     }
 
     /// <summary>
     /// Several runs in one chart, by epoch (their step counts may differ): one colour per run, training loss solid,
     /// validation loss dashed, a ✕ where a run hit NaN.
     /// </summary>
-    public static Figure Loss(params TrainingRun[] runs) => runs.Length == 1 ? Loss(runs[0]) : Loss((IEnumerable<TrainingRun>)runs);
+    public static GenericChart Loss(params TrainingRun[] runs) => runs.Length == 1 ? Loss(runs[0]) : Loss((IEnumerable<TrainingRun>)runs);
 
-    public static Figure Loss(IEnumerable<TrainingRun> runs, bool logY = true)
+    public static GenericChart Loss(IEnumerable<TrainingRun> runs, bool logY = true)
     {
         var list = runs.ToList();
         if (list.Count == 0) throw new ArgumentException("Plots.Loss: no runs given");
-        var f = NewFigure("loss by epoch: " + string.Join(" vs ", list.Select(r => r.Name)), "solid: training loss · dashed: validation loss");
+        var f = NewChart("loss by epoch: " + string.Join(" vs ", list.Select(r => r.Name)), "solid: training loss · dashed: validation loss");
         var values = list.SelectMany(r => r.Epochs.SelectMany(e => new[] { e.TrainLoss, e.ValidationLoss ?? double.NaN }));
         bool anyNan = list.Any(r => r.FirstNonFinite is not null);
         var range = YRange(values, logY, anyNan ? 0.08 : 0);
@@ -42,44 +43,36 @@ public static partial class Plots
             var color = Palette.Category(i);
             var epochs = run.Epochs.Select(e => (double)e.Epoch).ToArray();
             var name = Html(run.Name);
-            f.Add(new Scatter
-            {
-                Name = $"{name} · train", LegendGroup = name, Mode = "lines+markers", X = epochs, Y = run.Epochs.Select(e => e.TrainLoss).ToArray(),
-                Line = new Line { Color = color, Width = 2.4 }, Marker = new Marker { Size = 6, Color = color },
-                HoverTemplate = $"{name}<br>epoch %{{x}}<br>training loss %{{y:.4g}}<extra></extra>",
-            });
+            f.Add(Scatter($"{name} · train", epochs, run.Epochs.Select(e => e.TrainLoss), "lines+markers").Set("legendgroup", name)
+                .Set("line", Line(color, 2.4)).Set("marker", Marker(color, 6))
+                .Set("hovertemplate", $"{name}<br>epoch %{{x}}<br>training loss %{{y:.4g}}<extra></extra>"));
             if (run.Epochs.Any(e => e.ValidationLoss is not null))
-                f.Add(new Scatter
-                {
-                    Name = $"{name} · validation", LegendGroup = name, Mode = "lines+markers", X = epochs,
-                    Y = run.Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray(),
-                    Line = new Line { Color = color, Width = 2, Dash = "dash" }, Marker = new Marker { Size = 6, Color = color, Symbol = "diamond" },
-                    HoverTemplate = $"{name}<br>epoch %{{x}}<br>validation loss %{{y:.4g}}<extra></extra>",
-                });
+                f.Add(Scatter($"{name} · validation", epochs, run.Epochs.Select(e => e.ValidationLoss ?? double.NaN), "lines+markers").Set("legendgroup", name)
+                    .Set("line", Line(color, 2, "dash")).Set("marker", Marker(color, 6, "diamond"))
+                    .Set("hovertemplate", $"{name}<br>epoch %{{x}}<br>validation loss %{{y:.4g}}<extra></extra>"));
             if (run.FirstNonFinite is { } bad)
                 f.Add(NanMarkers($"{name} · NaN", [bad.Epoch], [TopOf(range, logY)], [$"{name}: first NaN/∞ at step {bad.Step} (epoch {bad.Epoch}) in {bad.Where}"], "x", "y", showLegend: true));
         }
-        var epochAxis = Style(f.Layout.XAxis(), "epoch");
-        if (list.Max(r => r.Epochs.Count) <= 12) epochAxis.DTick = 1;
-        Style(f.Layout.YAxis(), $"loss ({string.Join(", ", list.Select(r => r.Options.Loss.ToString()).Distinct())})" + (logY ? " (log scale)" : ""), logY).Range = range;
-        Finish(f);
+        var epochAxis = Style(f.XAxis(), "epoch");
+        if (list.Max(r => r.Epochs.Count) <= 12) epochAxis.Set("dtick", 1);
+        Style(f.YAxis(), $"loss ({string.Join(", ", list.Select(r => r.Options.Loss.ToString()).Distinct())})" + (logY ? " (log scale)" : ""), logY, range);
         foreach (var r in list) f.Notes.Add($"{r.Name}: {LossSubtitle(r)}");
-        return f;
+        return Finish(f);
     }
 
     /// <summary>Runs side by side, one panel each, on the same loss scale: the broken run next to the fixed one.</summary>
-    public static Figure Compare(params TrainingRun[] runs) => Compare((IEnumerable<TrainingRun>)runs);
+    public static GenericChart Compare(params TrainingRun[] runs) => Compare((IEnumerable<TrainingRun>)runs);
 
     /// <param name="sharedY">
     /// One loss scale for all panels (default), so levels compare directly; false gives each panel its own range,
     /// which keeps a healthy run readable next to one that exploded.
     /// </param>
-    public static Figure Compare(IEnumerable<TrainingRun> runs, bool logY = true, bool sharedY = true)
+    public static GenericChart Compare(IEnumerable<TrainingRun> runs, bool logY = true, bool sharedY = true)
     {
         var list = runs.ToList();
         if (list.Count == 0) throw new ArgumentException("Plots.Compare: no runs given");
         int cols = Math.Min(list.Count, 3), rows = (list.Count + cols - 1) / cols;
-        var f = NewFigure("loss: " + string.Join(" vs ", list.Select(r => r.Name)),
+        var f = NewChart("loss: " + string.Join(" vs ", list.Select(r => r.Name)),
             $"each panel one run{(sharedY ? ", same loss scale" : "")} · faint: each batch · solid: smoothed · dashed: validation",
             width: 110 + 300 * cols + 170, height: 120 + 290 * rows);
         var range = LossRange(list, logY);
@@ -90,23 +83,16 @@ public static partial class Plots
             var (x0, x1, y0, y1) = domains[i];
             var panelRange = sharedY ? range : LossRange([list[i]], logY);
             AddLossTraces(f, list[i], i, panelRange, logY, legend: i == 0);
-            var xa = Style(f.Layout.XAxis(i + 1), i >= list.Count - cols ? "training step" : "");
-            xa.Domain = [x0, x1];
-            xa.Anchor = yid;
-            var ya = Style(f.Layout.YAxis(i + 1), i % cols == 0 ? $"{list[i].Options.Loss} loss" + (logY ? " (log)" : "") : "", logY);
-            ya.Domain = [y0, y1];
-            ya.Anchor = xid;
-            ya.Range = panelRange;
-            if (i > 0 && sharedY) ya.Matches = "y";
-            if (i % cols != 0 && sharedY) ya.ShowTickLabels = false;
-            if (xa.Title!.Text == "") xa.Title = null;
-            if (ya.Title!.Text == "") ya.Title = null;
-            f.Layout.Annotate(PanelTitle($"<b>{Html(list[i].Name)}</b><br>{Html(PanelSummary(list[i]))}", x0, x1, y1 + 0.01));
+            Style(f.XAxis(i + 1), i >= list.Count - cols ? "training step" : "").Set("domain", new[] { x0, x1 }).Set("anchor", yid);
+            var ya = Style(f.YAxis(i + 1), i % cols == 0 ? $"{list[i].Options.Loss} loss" + (logY ? " (log)" : "") : "", logY, panelRange)
+                .Set("domain", new[] { y0, y1 }).Set("anchor", xid);
+            if (i > 0 && sharedY) ya.Set("matches", "y");
+            if (i % cols != 0 && sharedY) ya.Set("showticklabels", false);
+            f.Annotations.Add(PanelTitle($"<b>{Html(list[i].Name)}</b><br>{Html(PanelSummary(list[i]))}", x0, x1, y1 + 0.01));
         }
-        f.Layout.Margin!.T = 116;
-        Finish(f);
+        f.MarginTop = 116;
         foreach (var r in list) f.Notes.Add($"{r.Name}: {LossSubtitle(r)}");
-        return f;
+        return Finish(f);
     }
 
     static string LossSubtitle(TrainingRun run)
@@ -150,47 +136,34 @@ public static partial class Plots
         return Math.Max(1.0, Math.Floor(run.FirstNonFinite!.Step / (complete + 0.5)));
     }
 
-    static void AddLossTraces(Figure f, TrainingRun run, int panel, double[] range, bool logY, bool legend)
+    static void AddLossTraces(ChartDraft f, TrainingRun run, int panel, double[] range, bool logY, bool legend)
     {
         var (xid, yid) = AxisIds(panel);
         int n = run.Steps;
         if (n == 0) return;
         var raw = run.StepLosses.Select(v => (double)v).ToArray();
         var (xs, ys) = Decimate(raw, 2500);
-        f.Add(new Scatter
-        {
-            Name = "train (each batch)", LegendGroup = "batch", ShowLegend = legend, XAxis = xid, YAxis = yid, Mode = "lines", X = xs, Y = ys,
-            Line = new Line { Color = Palette.Train, Width = 1 }, Opacity = 0.35,
-            HoverTemplate = "step %{x}<br>batch loss %{y:.4g}<extra></extra>",
-        });
+        f.Add(Scatter("train (each batch)", xs, ys).Set("legendgroup", "batch").Set("showlegend", legend).Set("xaxis", xid).Set("yaxis", yid)
+            .Set("line", Line(Palette.Train, 1)).Set("opacity", 0.35)
+            .Set("hovertemplate", "step %{x}<br>batch loss %{y:.4g}<extra></extra>"));
         var smooth = Smooth(raw, SmoothingWindow(n));
         var (sx, sy) = Subsample(smooth, 1500);
-        f.Add(new Scatter
-        {
-            Name = "train (smoothed)", LegendGroup = "smooth", ShowLegend = legend, XAxis = xid, YAxis = yid, Mode = "lines", X = sx, Y = sy,
-            Line = new Line { Color = Palette.Train, Width = 2.5 },
-            HoverTemplate = "step %{x}<br>smoothed loss %{y:.4g}<extra></extra>",
-        });
+        f.Add(Scatter("train (smoothed)", sx, sy).Set("legendgroup", "smooth").Set("showlegend", legend).Set("xaxis", xid).Set("yaxis", yid)
+            .Set("line", Line(Palette.Train, 2.5))
+            .Set("hovertemplate", "step %{x}<br>smoothed loss %{y:.4g}<extra></extra>"));
 
         double spe = StepsPerEpoch(run);
         var ends = run.Epochs.Select(e => Math.Min(n - 1, Math.Round(e.Epoch * spe) - 1)).ToArray();
         if (run.Epochs.Count > 0) ends[^1] = n - 1;
         if (run.Epochs.Any(e => e.ValidationLoss is not null))
-            f.Add(new Scatter
-            {
-                Name = "validation (end of epoch)", LegendGroup = "validation", ShowLegend = legend, XAxis = xid, YAxis = yid, Mode = "lines+markers",
-                X = ends, Y = run.Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray(),
-                Text = run.Epochs.Select(e => $"epoch {e.Epoch}").ToArray(),
-                Line = new Line { Color = Palette.Validation, Width = 2.2, Dash = "dash" }, Marker = new Marker { Size = 7, Color = Palette.Validation, Symbol = "diamond" },
-                HoverTemplate = "%{text}<br>validation loss %{y:.4g}<extra></extra>",
-            });
+            f.Add(Scatter("validation (end of epoch)", ends, run.Epochs.Select(e => e.ValidationLoss ?? double.NaN), "lines+markers")
+                .Set("legendgroup", "validation").Set("showlegend", legend).Set("xaxis", xid).Set("yaxis", yid)
+                .Set("text", run.Epochs.Select(e => $"epoch {e.Epoch}").ToArray())
+                .Set("line", Line(Palette.Validation, 2.2, "dash")).Set("marker", Marker(Palette.Validation, 7, "diamond"))
+                .Set("hovertemplate", "%{text}<br>validation loss %{y:.4g}<extra></extra>"));
         if (run.Epochs.Count is > 1 and <= 40)
             for (int e = 1; e < run.Epochs.Count; e++)
-                f.Layout.AddShape(new Shape
-                {
-                    XRef = xid, YRef = yid + " domain", X0 = ends[e - 1] + 0.5, X1 = ends[e - 1] + 0.5, Y0 = 0, Y1 = 1,
-                    Line = new Line { Color = "#C9D1D9", Width = 1, Dash = "dot" }, Layer = "below",
-                });
+                f.Shapes.Add(VerticalLine(xid, yid, ends[e - 1] + 0.5, Line("#C9D1D9", 1, "dot"), below: true));
 
         var bad = Enumerable.Range(0, n).Where(i => !float.IsFinite(run.StepLosses[i])).ToList();
         if (bad.Count > 0)
@@ -201,28 +174,18 @@ public static partial class Plots
         }
         if (run.FirstNonFinite is { } first)
         {
-            f.Layout.AddShape(new Shape
-            {
-                XRef = xid, YRef = yid + " domain", X0 = first.Step, X1 = first.Step, Y0 = 0, Y1 = 1,
-                Line = new Line { Color = Palette.Problem, Width = 1.5, Dash = "dash" },
-            });
+            f.Shapes.Add(VerticalLine(xid, yid, first.Step, Line(Palette.Problem, 1.5, "dash"), below: false));
             bool rightHalf = first.Step > 0.6 * Math.Max(1, n - 1);
-            f.Layout.Annotate(new Annotation
-            {
-                Text = $"first NaN/∞: step {first.Step}<br>{Html(Shorten(first.Where, 34))}", X = first.Step, Y = 0.86, XRef = xid, YRef = yid + " domain",
-                XAnchor = rightHalf ? "right" : "left", YAnchor = "top", Font = new Font { Size = 11, Color = Palette.Problem }, BgColor = "rgba(255,255,255,0.85)",
-            });
+            f.Annotations.Add(Annotation($"first NaN/∞: step {first.Step}<br>{Html(Shorten(first.Where, 34))}", first.Step, 0.86, xid, yid + " domain",
+                rightHalf ? "right" : "left", "top", Font(11, Palette.Problem), "rgba(255,255,255,0.85)"));
         }
     }
 
     static string Shorten(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
 
-    internal static Scatter NanMarkers(string name, double[] x, double[] y, string[] text, string xid, string yid, bool showLegend) => new()
-    {
-        Name = name, LegendGroup = "nan", ShowLegend = showLegend, XAxis = xid, YAxis = yid, Mode = "markers", X = x, Y = y, Text = text,
-        Marker = new Marker { Symbol = "x", Size = 11, Color = Palette.Problem },
-        HoverTemplate = "%{text}<extra></extra>",
-    };
+    internal static Trace NanMarkers(string name, double[] x, double[] y, string[] text, string xid, string yid, bool showLegend) =>
+        Scatter(name, x, y, "markers").Set("legendgroup", "nan").Set("showlegend", showLegend).Set("xaxis", xid).Set("yaxis", yid).Set("text", text)
+            .Set("marker", Marker(Palette.Problem, 11, "x")).Set("hovertemplate", "%{text}<extra></extra>");
 
     /// <summary>
     /// At most about <paramref name="max"/> points: consecutive values are bucketed and each bucket keeps its first,
@@ -265,9 +228,9 @@ public static partial class Plots
     /// last layer green), weights solid, biases dotted: vanishing gradients show as a fan that darkens toward the
     /// input, exploding ones as lines climbing off the top.
     /// </summary>
-    public static Figure GradientNorms(TrainingRun run, bool logY = true, bool includeBiases = true)
+    public static GenericChart GradientNorms(TrainingRun run, bool logY = true, bool includeBiases = true)
     {
-        var f = NewFigure($"{run.Name}: gradient norm per parameter", "‖∂loss/∂θ‖₂ of each weight and bias tensor, sampled every few steps");
+        var f = NewChart($"{run.Name}: gradient norm per parameter", "‖∂loss/∂θ‖₂ of each weight and bias tensor, sampled every few steps");
         var names = run.GradientNorms.Keys.Where(k => includeBiases || !k.EndsWith("bias", StringComparison.Ordinal)).ToList();
         var layers = names.Select(LayerOf).Distinct().ToList();
         var all = names.SelectMany(k => run.GradientNorms[k].Select(s => s.Norm)).ToList();
@@ -280,12 +243,9 @@ public static partial class Plots
             var samples = run.GradientNorms[name];
             int depth = layers.IndexOf(LayerOf(name));
             bool bias = name.EndsWith("bias", StringComparison.Ordinal);
-            f.Add(new Scatter
-            {
-                Name = Html(name), Mode = "lines", X = samples.Select(s => (double)s.Step).ToArray(), Y = samples.Select(s => s.Norm).ToArray(),
-                Line = new Line { Color = Palette.Depth(depth, layers.Count), Width = bias ? 1.6 : 2.2, Dash = bias ? "dot" : null },
-                HoverTemplate = $"{Html(name)}<br>step %{{x}}<br>gradient norm %{{y:.3g}}<extra></extra>",
-            });
+            f.Add(Scatter(Html(name), samples.Select(s => (double)s.Step), samples.Select(s => s.Norm))
+                .Set("line", Line(Palette.Depth(depth, layers.Count), bias ? 1.6 : 2.2, bias ? "dot" : null))
+                .Set("hovertemplate", $"{Html(name)}<br>step %{{x}}<br>gradient norm %{{y:.3g}}<extra></extra>"));
             foreach (var s in samples.Where(s => !double.IsFinite(s.Norm)))
             {
                 badX.Add(s.Step);
@@ -294,18 +254,16 @@ public static partial class Plots
         }
         if (badX.Count > 0)
             f.Add(NanMarkers("NaN/∞ gradient", badX.ToArray(), badX.Select(_ => TopOf(range, logY)).ToArray(), badText.ToArray(), "x", "y", true));
-        Style(f.Layout.XAxis(), "training step (mini-batch)");
-        Style(f.Layout.YAxis(), "gradient L2 norm" + (logY ? " (log scale)" : ""), logY).Range = range;
-        if (names.Count == 0)
-            f.Layout.Annotate(new Annotation { Text = "no gradient norms were recorded (TrainOptions.RecordEvery = 0?)", X = 0.5, Y = 0.5, Font = new Font { Color = Palette.MutedText } });
-        f.Layout.ShowLegend = names.Count > 0;
-        Finish(f);
+        Style(f.XAxis(), "training step (mini-batch)");
+        Style(f.YAxis(), "gradient L2 norm" + (logY ? " (log scale)" : ""), logY, range);
+        if (names.Count == 0) f.Annotations.Add(EmptyMessage("no gradient norms were recorded (TrainOptions.RecordEvery = 0?)"));
+        f.ShowLegend = names.Count > 0;
         foreach (var name in names)
         {
             var finite = run.GradientNorms[name].Where(s => double.IsFinite(s.Norm)).ToList();
             if (finite.Count > 0) f.Notes.Add($"{name}: first {F(finite[0].Norm)}, last {F(finite[^1].Norm)}");
         }
-        return f;
+        return Finish(f);
     }
 
     /// <summary>"encoder.0.weight" → "encoder.0".</summary>
@@ -319,11 +277,11 @@ public static partial class Plots
     /// Each layer's output over training, in three panels: mean, standard deviation, and the share of outputs that
     /// are exactly zero (dead ReLUs) or saturated (sigmoid/tanh at their bounds). As fastai's ActivationStats.
     /// </summary>
-    public static Figure ActivationStats(TrainingRun run)
+    public static GenericChart ActivationStats(TrainingRun run)
     {
         var layers = run.Activations.Where(kv => kv.Value.Count > 0).Select(kv => kv.Key).ToList();
         var kinds = LayerKinds(run);
-        var f = NewFigure($"{run.Name}: activations per layer", "each layer's output on the training batch, sampled every few steps", width: 1060, height: 400);
+        var f = NewChart($"{run.Name}: activations per layer", "each layer's output on the training batch, sampled every few steps", width: 1060, height: 400);
         var panels = new (string Title, string Axis, Func<ActivationSample, double> Value)[]
         {
             ("mean", "mean of outputs", s => s.Mean),
@@ -338,30 +296,20 @@ public static partial class Plots
             {
                 var samples = run.Activations[layers[i]];
                 var label = kinds.TryGetValue(layers[i], out var kind) ? $"{layers[i]} ({kind})" : layers[i];
-                f.Add(new Scatter
-                {
-                    Name = Html(label), LegendGroup = layers[i], ShowLegend = p == 0, XAxis = xid, YAxis = yid, Mode = "lines",
-                    X = samples.Select(s => (double)s.Step).ToArray(), Y = samples.Select(panels[p].Value).ToArray(),
-                    Line = new Line { Color = Palette.Depth(i, layers.Count), Width = 2 },
-                    HoverTemplate = $"{Html(label)}<br>step %{{x}}<br>{panels[p].Title} %{{y:.3g}}<extra></extra>",
-                });
+                f.Add(Scatter(Html(label), samples.Select(s => (double)s.Step), samples.Select(panels[p].Value))
+                    .Set("legendgroup", layers[i]).Set("showlegend", p == 0).Set("xaxis", xid).Set("yaxis", yid)
+                    .Set("line", Line(Palette.Depth(i, layers.Count), 2))
+                    .Set("hovertemplate", $"{Html(label)}<br>step %{{x}}<br>{panels[p].Title} %{{y:.3g}}<extra></extra>"));
             }
             var (x0, x1, y0, y1) = domains[p];
-            var xa = Style(f.Layout.XAxis(p + 1), "training step");
-            xa.Domain = [x0, x1];
-            xa.Anchor = yid;
-            var ya = Style(f.Layout.YAxis(p + 1), panels[p].Axis);
-            ya.Domain = [y0, y1];
-            ya.Anchor = xid;
-            if (p == 2) ya.Range = [-3, 103];
-            f.Layout.Annotate(PanelTitle($"<b>{panels[p].Title}</b>", x0, x1, y1 + 0.02));
+            Style(f.XAxis(p + 1), "training step").Set("domain", new[] { x0, x1 }).Set("anchor", yid);
+            Style(f.YAxis(p + 1), panels[p].Axis, range: p == 2 ? [-3, 103] : null).Set("domain", new[] { y0, y1 }).Set("anchor", xid);
+            f.Annotations.Add(PanelTitle($"<b>{panels[p].Title}</b>", x0, x1, y1 + 0.02));
         }
-        f.Layout.Margin!.T = 100;
-        f.Layout.ShowLegend = layers.Count > 0;
-        Finish(f);
-        if (layers.Count == 0)
-            f.Layout.Annotate(new Annotation { Text = "no activations were recorded (TrainOptions.RecordEvery = 0?)", X = 0.5, Y = 0.5, Font = new Font { Color = Palette.MutedText } });
-        return f;
+        f.MarginTop = 100;
+        f.ShowLegend = layers.Count > 0;
+        if (layers.Count == 0) f.Annotations.Add(EmptyMessage("no activations were recorded (TrainOptions.RecordEvery = 0?)"));
+        return Finish(f);
     }
 
     /// <summary>
@@ -369,7 +317,7 @@ public static partial class Plots
     /// (time left to right, value bottom to top, colour = log(1 + count)). A healthy layer is a smooth band; a
     /// collapse shows as everything piling into the bottom bin (dead ReLUs) or the edges (saturated sigmoids).
     /// </summary>
-    public static Figure ActivationHistograms(TrainingRun run, params string[] layers)
+    public static GenericChart ActivationHistograms(TrainingRun run, params string[] layers)
     {
         var kinds = LayerKinds(run);
         var chosen = (layers.Length > 0 ? layers.Where(run.Activations.ContainsKey) : run.Activations.Keys)
@@ -378,7 +326,7 @@ public static partial class Plots
         // panels 150 px high with 64 px between rows for the tick labels and the next panel's title
         const double panelPx = 150, gapPx = 64, top = 100, bottom = 58;
         double plotPx = rows * panelPx + (rows - 1) * gapPx;
-        var f = NewFigure($"{run.Name}: activation histograms over training", "colour = log(1 + count) of a layer's outputs in each value bin, time left to right",
+        var f = NewChart($"{run.Name}: activation histograms over training", "colour = log(1 + count) of a layer's outputs in each value bin, time left to right",
             width: cols == 1 ? 720 : 980, height: top + bottom + plotPx);
         var domains = Grid(Math.Max(1, chosen.Count), cols, hgap: 0.12, vgap: gapPx / plotPx);
         double zmax = chosen.SelectMany(l => run.Activations[l].SelectMany(s => s.Histogram)).DefaultIfEmpty(0).Max(c => Math.Log(1 + c));
@@ -392,36 +340,29 @@ public static partial class Plots
             for (int b = 0; b < bins; b++)
                 z[b] = samples.Select(s => b < s.Histogram.Length ? Math.Log(1 + s.Histogram[b]) : double.NaN).ToArray();
             var label = kinds.TryGetValue(chosen[i], out var kind) ? $"{chosen[i]} ({kind})" : chosen[i];
-            f.Add(new Heatmap
-            {
-                Name = Html(label), XAxis = xid, YAxis = yid, X = samples.Select(s => (double)s.Step).ToArray(),
-                Y = Enumerable.Range(0, bins).Select(b => lo + (b + 0.5) * width).ToArray(), Z = z,
-                ColorScale = Palette.Viridis, ZMin = 0, ZMax = Math.Max(zmax, 1e-9), ShowScale = i == 0,
-                ColorBar = i == 0 ? new ColorBar { Title = new ColorBarTitle { Text = "log(1 + count)", Side = "right" }, Thickness = 14, Len = 1, Y = 0.5, YAnchor = "middle" } : null,
-                HoverTemplate = $"{Html(label)}<br>step %{{x}}<br>value ≈ %{{y:.3g}}<br>log(1+count) %{{z:.2f}}<extra></extra>",
-            });
+            f.Add(new Trace2D("heatmap").Set("name", Html(label)).Set("xaxis", xid).Set("yaxis", yid)
+                .Set("x", samples.Select(s => (double)s.Step).ToArray()).Set("y", Enumerable.Range(0, bins).Select(b => lo + (b + 0.5) * width).ToArray())
+                .Set("z", z.Select(Numbers).ToArray())
+                .Set("colorscale", Palette.Viridis.Select(s => new object[] { s.Position, s.Color }).ToArray())
+                .Set("zmin", 0).Set("zmax", Math.Max(zmax, 1e-9)).Set("showscale", i == 0)
+                .Set("colorbar", i == 0 ? new DynamicObj.DynamicObj().Set("title", new DynamicObj.DynamicObj().Set("text", "log(1 + count)").Set("side", "right"))
+                    .Set("thickness", 14).Set("len", 1).Set("y", 0.5).Set("yanchor", "middle") : null)
+                .Set("hovertemplate", $"{Html(label)}<br>step %{{x}}<br>value ≈ %{{y:.3g}}<br>log(1+count) %{{z:.2f}}<extra></extra>"));
             var (x0, x1, y0, y1) = domains[i];
-            var xa = Style(f.Layout.XAxis(i + 1), i >= chosen.Count - cols ? "training step" : "");
-            xa.Domain = [x0, x1];
-            xa.Anchor = yid;
-            xa.ShowGrid = false;
-            if (xa.Title!.Text == "") xa.Title = null;
-            var ya = Style(f.Layout.YAxis(i + 1), "output value");
-            ya.Domain = [y0, y1];
-            ya.Anchor = xid;
-            ya.ShowGrid = false;
-            f.Layout.Annotate(PanelTitle($"<b>{Html(label)}</b>", x0, x1, y1 + 0.01));
+            Style(f.XAxis(i + 1), i >= chosen.Count - cols ? "training step" : "").Set("domain", new[] { x0, x1 }).Set("anchor", yid).Set("showgrid", false);
+            Style(f.YAxis(i + 1), "output value").Set("domain", new[] { y0, y1 }).Set("anchor", xid).Set("showgrid", false);
+            f.Annotations.Add(PanelTitle($"<b>{Html(label)}</b>", x0, x1, y1 + 0.01));
+            f.Notes.Add($"{label}: {samples.Count} samples of {bins} bins from {F(lo)} to {F(hi)}");
         }
-        f.Layout.Margin!.T = top;
-        f.Layout.ShowLegend = false;
+        f.MarginTop = top;
+        f.ShowLegend = false;
         if (chosen.Count == 0)
         {
-            Style(f.Layout.XAxis(), "training step");
-            Style(f.Layout.YAxis(), "output value");
-            f.Layout.Annotate(new Annotation { Text = "no activation histograms were recorded (TrainOptions.RecordEvery = 0?)", X = 0.5, Y = 0.5, Font = new Font { Color = Palette.MutedText } });
+            Style(f.XAxis(), "training step");
+            Style(f.YAxis(), "output value");
+            f.Annotations.Add(EmptyMessage("no activation histograms were recorded (TrainOptions.RecordEvery = 0?)"));
         }
-        Finish(f);
-        f.Layout.Margin.R = 96; // the colour bar
-        return f;
+        f.MarginRightWithoutLegend = 96; // the colour bar
+        return Finish(f);
     }
 }

@@ -24,17 +24,6 @@ public interface IRenderable
     string ToText();
 }
 
-/// <summary>
-/// A renderable with a static picture as well, for viewers that run no scripts (a repository's notebook preview,
-/// nbconvert to PDF): charts give SVG, image grids PNG. Name the extra mime type in the type's
-/// PreferredMimeTypes so notebooks store it next to the HTML.
-/// </summary>
-public interface ISvgRenderable : IRenderable
-{
-    /// <summary>A complete &lt;svg&gt; document (image/svg+xml).</summary>
-    string ToSvg();
-}
-
 /// <summary>A renderable that is also a raster picture (image/png).</summary>
 public interface IPngRenderable : IRenderable
 {
@@ -45,17 +34,16 @@ public interface IPngRenderable : IRenderable
 /// <summary>One formatter in .NET Interactive's convention: MimeType, Type, Format(object, TextWriter).</summary>
 public sealed class RenderableFormatter(string mimeType) 
 {
-    public const string Html = "text/html", PlainText = "text/plain", Svg = "image/svg+xml", Png = "image/png";
+    public const string Html = "text/html", PlainText = "text/plain", Png = "image/png";
 
     public string MimeType { get; } = mimeType;
-    public Type Type => MimeType switch { Svg => typeof(ISvgRenderable), Png => typeof(IPngRenderable), _ => typeof(IRenderable) };
+    public Type Type => MimeType == Png ? typeof(IPngRenderable) : typeof(IRenderable);
 
     public bool Format(object instance, TextWriter writer)
     {
         switch (MimeType, instance)
         {
             case (Html, IRenderable r): writer.Write(r.ToHtml()); return true;
-            case (Svg, ISvgRenderable s): writer.Write(s.ToSvg()); return true;
             // notebooks store binary outputs as base64 text, as Jupyter does
             case (Png, IPngRenderable p): writer.Write(Convert.ToBase64String(p.ToPng())); return true;
             case (PlainText, IRenderable r): writer.Write(r.ToText()); return true;
@@ -69,7 +57,7 @@ public sealed class RenderableFormatterSource
 {
     public IEnumerable<object> CreateTypeFormatters() =>
     [
-        new RenderableFormatter(RenderableFormatter.Html), new RenderableFormatter(RenderableFormatter.Svg),
+        new RenderableFormatter(RenderableFormatter.Html),
         new RenderableFormatter(RenderableFormatter.Png), new RenderableFormatter(RenderableFormatter.PlainText),
     ];
 }

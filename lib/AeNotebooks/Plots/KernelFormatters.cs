@@ -1,0 +1,69 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
+using Plotly.NET;
+
+namespace AeNotebooks.Plotting;
+
+/// <summary>
+/// What the helpers do for charts when a .NET Interactive kernel loads them, without referencing the kernel (as
+/// <see cref="ProgressDisplay"/> reaches it): Plotly.NET runs on the kernel's FSharp.Core, and charts get the
+/// offline HTML of <see cref="ChartHtml"/> and the text of <see cref="ChartText"/>.
+/// </summary>
+internal static class KernelFormatters
+{
+    const string FormatterType = "Microsoft.DotNet.Interactive.Formatting.Formatter";
+
+    // a library's module initializer on purpose (CA2255): it must run before a cell's first chart, also one a learner
+    // builds with Plotly.NET directly, and the setup cell's first call into the helpers is the only hook a #r gives
+#pragma warning disable CA2255
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void WhenHelpersAreFirstUsed()
+    {
+        AppDomain.CurrentDomain.AssemblyResolve += ShareKernelFSharpCore;
+        TryRegister();
+    }
+
+    /// <summary>
+    /// Plotly.NET 6.0.0 asks for FSharp.Core 10.1.0.0; Polyglot Notebooks' kernel carries FSharp.Core 10.0.0.0, which the
+    /// runtime does not give a request for a higher version. lib/bin has no FSharp.Core of its own (a second copy
+    /// breaks every F# type shared with the kernel's), so the request fails and ends here, the last resort of every
+    /// load context (the kernel's script loader gives each #r'd assembly its own). The answer is the FSharp.Core the
+    /// process already has, else the default context's; outside a kernel the runtime finds 10.1 itself.
+    /// </summary>
+    internal static Assembly? ShareKernelFSharpCore(object? sender, ResolveEventArgs args)
+    {
+        var name = new AssemblyName(args.Name);
+        if (name.Name != "FSharp.Core") return null;
+        return AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == "FSharp.Core"
+                   && AssemblyLoadContext.GetLoadContext(a) == AssemblyLoadContext.Default)
+               ?? AssemblyLoadContext.Default.LoadFromAssemblyName(new AssemblyName("FSharp.Core"));
+    }
+
+    /// <summary>
+    /// Registers text/html and text/plain formatters for Plotly.NET's charts with the kernel's Formatter, if a kernel
+    /// is loaded; false otherwise. They are registered for the chart's concrete types (GenericChart.Chart and
+    /// .MultiChart): the kernel picks the formatter of the most specific type, so they win over Plotly.NET.Interactive's
+    /// (registered for GenericChart, loading plotly.js from a CDN) whichever was loaded first.
+    /// </summary>
+    internal static bool TryRegister()
+    {
+        var formatter = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(FormatterType)).FirstOrDefault(t => t is not null);
+        var register = formatter?.GetMethod("Register", BindingFlags.Public | BindingFlags.Static, [typeof(Type), typeof(Action<object, TextWriter>), typeof(string)]);
+        var preferred = formatter?.GetMethod("SetPreferredMimeTypesFor", BindingFlags.Public | BindingFlags.Static, [typeof(Type), typeof(string[])]);
+        if (register is null || preferred is null) return false;
+        Action<object, TextWriter> html = (chart, writer) => writer.Write(ChartHtml.Fragment((GenericChart)chart));
+        Action<object, TextWriter> text = (chart, writer) => writer.Write(ChartText.Describe((GenericChart)chart));
+        foreach (var type in ChartTypes)
+        {
+            register.Invoke(null, [type, html, "text/html"]);
+            register.Invoke(null, [type, text, "text/plain"]);
+            preferred.Invoke(null, [type, new[] { "text/html", "text/plain" }]);
+        }
+        return true;
+    }
+
+    /// <summary>The concrete types of <see cref="GenericChart"/> (an F# union: one class per case).</summary>
+    internal static Type[] ChartTypes { get; } = [typeof(GenericChart.Chart), typeof(GenericChart.MultiChart)];
+}
