@@ -247,10 +247,14 @@ public class FormulasInBrowserTests(NotebookReportsFixture fx) : IClassFixture<N
             Assert.True(state.GetProperty("fontErrors").GetArrayLength() == 0, $"fonts that did not load: {state.GetProperty("fontErrors")}");
             // the text comes in the notebook's order, each output after the text before its cell
             var order = await page.EvaluateAsync<string[]>(
-                "() => [...document.querySelectorAll('body > section.markdown h2, body > .output .aen-figure')].map(e => e.tagName)");
+                "() => [...document.querySelectorAll('body > section.markdown h2, body > .output .aen-chart')].map(e => e.tagName)");
             Assert.Equal("H2", order[0]);
             Assert.Contains("DIV", order);
             Assert.True(order.SkipWhile(t => t == "H2").Contains("H2"), "every chart comes after all the text: the outputs were not placed by cell");
+            // every chart draws with the plotly.js the app's first chart carries (no network): plotly's SVG in each
+            await page.WaitForFunctionAsync(
+                "() => { const f = [...document.querySelectorAll('.aen-chart')]; return f.length > 0 && f.every(x => x.querySelector('svg.main-svg')); }",
+                null, new PageWaitForFunctionOptions { Timeout = 60_000 });
             Assert.True(watch.Problems.Count == 0, string.Join("\n", watch.Problems));
             await ScreenshotFormulas(page, "app-" + Path.GetFileNameWithoutExtension(notebook));
         }

@@ -265,8 +265,8 @@ public class ExportTests
         Assert.True(compared >= 3, $"only {compared} numbers compared: {string.Join(", ", app.Variables.Keys)}");
         Assert.Contains($"Charts, tables and images: {result.PagePath}", app.Stdout);
         // every chart the notebook shows is on the app's page
-        var figures = run.Notebook.Cells.SelectMany(c => c.Outputs).Select(o => o.Mime("text/html") ?? "").Sum(h => Count(h, "class=\"aen-figure\""));
-        Assert.Equal(figures, Count(File.ReadAllText(result.PagePath), "class=\"aen-figure\""));
+        var figures = run.Notebook.Cells.SelectMany(c => c.Outputs).Select(o => o.Mime("text/html") ?? "").Sum(h => Count(h, "class=\"aen-chart\""));
+        Assert.Equal(figures, Count(File.ReadAllText(result.PagePath), "class=\"aen-chart\""));
     }
 
     // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────

@@ -6,7 +6,8 @@ namespace AeNotebooks.Runner.Export;
 /// <summary>
 /// The code an exported app carries at its end in place of the notebook host: <c>display</c>, <c>HTML</c> and
 /// <c>value.Display()</c> (console text, plus an HTML page next to the app for charts, tables and images), values
-/// rendered by the <c>TypeFormatterSourceAttribute</c> convention (as <see cref="Execution.ValueFormatter"/> does),
+/// rendered by the formatters libraries register with .NET Interactive's <c>Formatter</c> (found by name) or name with
+/// the <c>TypeFormatterSourceAttribute</c> convention, as in the kernel,
 /// the notebook's folder as the working directory, and an epilogue that prints the notebook's numbers on request.
 /// Generated rather than shared as a library, so that the suite's libraries stay host-agnostic and the app is one file.
 /// </summary>
@@ -30,6 +31,7 @@ internal static class AppShim
         IReadOnlyList<(int Line, int Cell)> cellLines) => Template
         .Replace("@TITLE@", SymbolDisplay.FormatLiteral(title, quote: true))
         .Replace("@PLOTLY@", plotlyFile)
+        .Replace("@INLINEPLOTLY@", HtmlReport.InlinePlotlyAttribute)
         .Replace("@ENV@", VariablesEnvironment)
         .Replace("@PREFIX@", VariablePrefix)
         .Replace("@KATEX@", KatexAsset.FolderName)
@@ -205,7 +207,10 @@ internal static class AppShim
                 lock (formatters) return preferred[type];
             }
 
-            /// <summary>[TypeFormatterSource(typeof(S))] (found by name) → new S().CreateTypeFormatters() → MimeType, Type, Format(object, TextWriter).</summary>
+            /// <summary>
+            /// Formatters registered with Formatter.Register, then [TypeFormatterSource(typeof(S))] (found by name) →
+            /// new S().CreateTypeFormatters() → MimeType, Type, Format(object, TextWriter).
+            /// </summary>
             static List<(string Mime, Type For, object Formatter, System.Reflection.MethodInfo Format)> FormattersOf(Type type)
             {
                 lock (formatters)
@@ -213,6 +218,15 @@ internal static class AppShim
                     if (formatters.TryGetValue(type, out var known)) return known;
                     var list = new List<(string Mime, Type For, object Formatter, System.Reflection.MethodInfo Format)>();
                     var mimes = new List<string>();
+                    // what libraries registered with the kernel's registry (see Formatter below), then the attribute convention
+                    var registry = Microsoft.DotNet.Interactive.Formatting.Formatter.Registered;
+                    lock (registry)
+                    {
+                        foreach (var r in registry.Where(r => r.For.IsAssignableFrom(type)))
+                            list.Add((r.Mime, r.For, r.Format, r.Format.GetType().GetMethod("Invoke")));
+                        foreach (var (registeredFor, m) in Microsoft.DotNet.Interactive.Formatting.Formatter.Preferred)
+                            if (registeredFor.IsAssignableFrom(type)) mimes.AddRange(m);
+                    }
                     foreach (var attribute in type.GetCustomAttributes(inherit: true))
                     {
                         var a = attribute.GetType();
@@ -279,7 +293,9 @@ internal static class AppShim
                 {
                     var sb = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
                         .Append(System.Net.WebUtility.HtmlEncode(Title)).Append("</title>\n");
+                    // plotly.js from next to the app, unless an output carries it already (a second copy replaces window.Plotly)
                     if (outputs.Any(o => o.Html.Contains("plotly", StringComparison.OrdinalIgnoreCase)) &&
+                        !outputs.Any(o => o.Html.Contains("@INLINEPLOTLY@", StringComparison.Ordinal)) &&
                         System.IO.File.Exists(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(page)!, PlotlyFile)))
                         sb.Append("<script src=\"").Append(PlotlyFile).Append("\" charset=\"utf-8\"></script>\n");
                     // formulas: typeset by KaTeX from the folder the export put next to the apps, else left as LaTeX source
@@ -304,6 +320,29 @@ internal static class AppShim
                     sb.Append("</body>\n</html>\n");
                     System.IO.File.WriteAllText(page + ".tmp", sb.ToString());
                     System.IO.File.Move(page + ".tmp", page, overwrite: true);
+                }
+            }
+        }
+
+        namespace Microsoft.DotNet.Interactive.Formatting
+        {
+            /// <summary>
+            /// The two calls of .NET Interactive's formatter registry that libraries make without referencing it (they find
+            /// it by name, as the suite's helpers do for Plotly.NET charts): what they register renders here as in the kernel.
+            /// </summary>
+            internal static class Formatter
+            {
+                internal static readonly List<(Type For, string Mime, Action<object, System.IO.TextWriter> Format)> Registered = new();
+                internal static readonly Dictionary<Type, string[]> Preferred = new();
+
+                public static void Register(Type type, Action<object, System.IO.TextWriter> formatter, string mimeType)
+                {
+                    lock (Registered) Registered.Add((type, mimeType, formatter));
+                }
+
+                public static void SetPreferredMimeTypesFor(Type type, params string[] preferredMimeTypes)
+                {
+                    lock (Registered) Preferred[type] = preferredMimeTypes;
                 }
             }
         }

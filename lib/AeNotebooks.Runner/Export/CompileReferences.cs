@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using Microsoft.CodeAnalysis;
 
 namespace AeNotebooks.Runner.Export;
@@ -35,6 +37,30 @@ internal static class CompileReferences
     public const string KernelHelpersType = "Microsoft.DotNet.Interactive.Kernel";
 
     public static bool IsFrameworkAssembly(string simpleName) => FrameworkNames.Value.Contains(simpleName);
+
+    /// <summary>
+    /// The given assemblies and, transitively, those they reference that sit next to them: the kernel finds a #r'd
+    /// assembly's dependencies in its folder, and binding needs them wherever their types appear in its signatures
+    /// (the helpers' charts are Plotly.NET types).
+    /// </summary>
+    public static IEnumerable<string> WithDependencies(IEnumerable<string> paths)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>(paths.Where(File.Exists));
+        while (pending.TryDequeue(out var path))
+        {
+            if (!seen.Add(path)) continue;
+            using var pe = new PEReader(File.OpenRead(path));
+            if (!pe.HasMetadata) continue;
+            var metadata = pe.GetMetadataReader();
+            foreach (var handle in metadata.AssemblyReferences)
+            {
+                var next = Path.Combine(Path.GetDirectoryName(path)!, metadata.GetString(metadata.GetAssemblyReference(handle).Name) + ".dll");
+                if (File.Exists(next)) pending.Enqueue(next);
+            }
+        }
+        return seen.Order(StringComparer.Ordinal);
+    }
 
     public static MetadataReference For(string path) => Cache.GetOrAdd(path, p => MetadataReference.CreateFromFile(p));
 }

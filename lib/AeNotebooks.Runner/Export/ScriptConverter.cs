@@ -36,7 +36,7 @@ internal static class ScriptConverter
     public static ConversionResult Convert(IReadOnlyList<ScriptCell> cells, IEnumerable<string> referencePaths, IEnumerable<string> reservedNames)
     {
         var references = CompileReferences.Kernel
-            .AddRange(referencePaths.Where(File.Exists).Distinct(StringComparer.Ordinal).Select(CompileReferences.For));
+            .AddRange(CompileReferences.WithDependencies(referencePaths).Select(CompileReferences.For));
         var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
             usings: [.. CompileReferences.KernelUsings, CompileReferences.KernelHelpersType], allowUnsafe: true, optimizationLevel: OptimizationLevel.Release);
 
