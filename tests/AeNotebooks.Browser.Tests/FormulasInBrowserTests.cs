@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using AeNotebooks.Runner.Cli;
 using AeNotebooks.Runner.Export;
 using AeNotebooks.Runner.Reporting;
+using AeNotebooks.Tests;
 using Microsoft.Playwright;
 
 namespace AeNotebooks.Browser.Tests;
@@ -118,9 +119,9 @@ public static class MarkdownTests
 }
 
 /// <summary>
-/// The notebooks' formulas in Chromium with the network cut off: every one typeset by KaTeX (script and fonts from the
-/// page itself), no LaTeX source left in the text, no console errors, and the rest of the page's text exactly what it
-/// is without scripts. Also the page an exported app writes.
+/// The notebooks' reports in Chromium with the network cut off: every formula typeset by KaTeX (script and fonts from
+/// the page itself), no LaTeX source left in the text, every chart drawn by plotly.js, every picture decoded, no console
+/// errors, and the rest of the page's text exactly what it is without scripts. Also the page an exported app writes.
 /// </summary>
 [CollectionDefinition(nameof(FormulasInBrowserTests), DisableParallelization = true)]
 public sealed class FormulasCollection;
@@ -150,7 +151,7 @@ public class FormulasInBrowserTests(NotebookReportsFixture fx) : IClassFixture<N
 
     [Theory]
     [MemberData(nameof(NotebookReportsFixture.Notebooks), MemberType = typeof(NotebookReportsFixture))]
-    public async Task Every_formula_in_the_report_is_typeset_offline_and_nothing_else_changes(string notebook)
+    public async Task Every_formula_chart_and_picture_of_the_report_renders_offline_and_nothing_else_changes(string notebook)
     {
         var expected = MarkdownTests.CountFormulas(Path.Combine(fx.Root, "notebooks", notebook));
         var report = fx.Reports[notebook];
@@ -190,6 +191,13 @@ public class FormulasInBrowserTests(NotebookReportsFixture fx) : IClassFixture<N
             if (expected > 0) Assert.Contains("KaTeX_Main", state.GetProperty("fonts").EnumerateArray().Select(f => f.GetString()));
             Assert.True(state.GetProperty("fontErrors").GetArrayLength() == 0, $"fonts that did not load: {state.GetProperty("fontErrors")}");
             Assert.Equal(plainText, await page.EvaluateAsync<string>(TextOutsideFormulas));
+            // every chart drew with the plotly.js the page carries (its SVG is there), every picture decoded
+            if (await page.EvaluateAsync<int>("() => document.querySelectorAll('.aen-chart').length") > 0)
+                await page.WaitForFunctionAsync("() => [...document.querySelectorAll('.aen-chart')].every(c => c.querySelector('svg.main-svg'))",
+                    null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+            var undecoded = await page.EvaluateAsync<string[]>(
+                "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt || i.src.slice(0, 60))");
+            Assert.True(undecoded.Length == 0, $"pictures that did not decode in {notebook}: {string.Join(", ", undecoded)}");
             Assert.True(watch.Problems.Count == 0, string.Join("\n", watch.Problems));
             await ScreenshotFormulas(page, Path.GetFileNameWithoutExtension(notebook));
         }
@@ -198,6 +206,43 @@ public class FormulasInBrowserTests(NotebookReportsFixture fx) : IClassFixture<N
             await context.CloseAsync();
             ReportInBrowserTests.TryDelete(profile);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(NotebookReportsFixture.Notebooks), MemberType = typeof(NotebookReportsFixture))]
+    public void Every_chart_in_the_executed_notebook_carries_a_picture_plotly_drew(string notebook)
+    {
+        using var executed = JsonDocument.Parse(File.ReadAllText(Path.Combine(fx.OutDir, notebook)));
+        static string Text(JsonElement e) => e.ValueKind == JsonValueKind.Array ? string.Concat(e.EnumerateArray().Select(x => x.GetString())) : e.GetString() ?? "";
+        var charts = 0;
+        foreach (var cell in executed.RootElement.GetProperty("cells").EnumerateArray())
+        {
+            if (!cell.TryGetProperty("outputs", out var outputs)) continue;
+            foreach (var output in outputs.EnumerateArray())
+            {
+                if (!output.TryGetProperty("data", out var data) || !data.TryGetProperty("text/html", out var htmlData)) continue;
+                var html = Text(htmlData);
+                if (!html.StartsWith("<div class=\"aen-chart\"", StringComparison.Ordinal)) continue;   // a chart, not a summary holding one
+                charts++;
+                Assert.True(data.TryGetProperty("image/png", out var pngData), $"chart {charts} of {notebook} has no image/png");
+                var picture = PngDecoder.Decode(Convert.FromBase64String(Text(pngData)));
+                // the size the chart's layout asks for
+                Assert.Equal(int.Parse(Regex.Match(html, @"width:(\d+)px").Groups[1].Value), picture.Width);
+                Assert.InRange(picture.Height, 200, 1200);
+                // drawn, not blank: on plotly's white, axes, lines and labels in many colours
+                var colours = new HashSet<int>();
+                var ink = 0;
+                for (int i = 0; i < picture.Width * picture.Height; i++)
+                {
+                    var p = picture.Pixels.AsSpan(i * picture.Channels, 3);
+                    colours.Add(p[0] << 16 | p[1] << 8 | p[2]);
+                    if (p[0] < 200 || p[1] < 200 || p[2] < 200) ink++;
+                }
+                Assert.True(colours.Count >= 16 && ink >= picture.Width * picture.Height / 200,
+                    $"chart {charts} of {notebook} looks blank: {colours.Count} colours, {ink} dark pixels");
+            }
+        }
+        Assert.True(charts > 0, $"{notebook} shows no chart");
     }
 
     /// <summary>The markdown section with the most formulas, for a person to look at.</summary>

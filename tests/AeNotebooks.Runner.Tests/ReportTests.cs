@@ -44,6 +44,26 @@ public class ReportTests
     }
 
     [Fact]
+    public void Charts_without_any_static_picture_are_noticed()
+    {
+        static Notebook With(params CellOutput[] outputs)
+        {
+            var nb = new Notebook();
+            var cell = new NotebookCell { Kind = CellKind.Code };
+            foreach (var o in outputs) cell.Outputs.Add(o);
+            nb.Cells.Add(cell);
+            return nb;
+        }
+        const string chart = "<div id='c'></div><script>Plotly.newPlot('c', [], {});</script>";
+        var htmlOnly = CellOutput.Display([new("text/html", chart)]);
+        var withPicture = CellOutput.Display([new("text/html", chart), new("image/png", "iVBORw0KGgo=")]);
+        Assert.True(HtmlReport.ChartsWithoutPictures(With(htmlOnly, htmlOnly)));
+        // a summary that holds a chart has no picture of its own; one chart with a picture shows they could be drawn
+        Assert.False(HtmlReport.ChartsWithoutPictures(With(htmlOnly, withPicture)));
+        Assert.False(HtmlReport.ChartsWithoutPictures(With(CellOutput.Display([new("text/html", "<p>no chart</p>")]))));
+    }
+
+    [Fact]
     public void A_page_whose_output_carries_plotly_js_gets_no_second_copy()
     {
         static Notebook WithChartOutputs(params string[] html)

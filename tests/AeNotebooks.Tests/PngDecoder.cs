@@ -49,7 +49,7 @@ public static class PngDecoder
                     colorType = data[9];
                     if (width <= 0 || height <= 0) throw new InvalidDataException("zero size");
                     if (bitDepth != 8) throw new InvalidDataException($"bit depth {bitDepth} not supported here");
-                    if (colorType is not (0 or 2)) throw new InvalidDataException($"colour type {colorType} not supported here");
+                    if (colorType is not (0 or 2 or 6)) throw new InvalidDataException($"colour type {colorType} not supported here");
                     if (data[10] != 0 || data[11] != 0 || data[12] != 0) throw new InvalidDataException("compression, filter and interlace must be 0");
                     break;
                 case "IDAT":
@@ -85,7 +85,7 @@ public static class PngDecoder
         uint adler = BigEndian(zlib, zlib.Length - 4);
         if (adler != Adler32(raw)) throw new InvalidDataException("Adler-32 mismatch");
 
-        int channels = colorType == 2 ? 3 : 1, bpp = channels, stride = width * channels;
+        int channels = colorType switch { 2 => 3, 6 => 4, _ => 1 }, bpp = channels, stride = width * channels;
         if (raw.Length != (stride + 1) * height) throw new InvalidDataException($"expected {(stride + 1) * height} filtered bytes, got {raw.Length}");
         var pixels = new byte[stride * height];
         var seen = new HashSet<int>();

@@ -133,6 +133,13 @@ public static class BatchRunner
         if (list.Any(o => o.Run is not null))
             foreach (var k in unknownEverywhere) log.WriteLine($"warning: --param {k} is declared by none of the notebooks' parameters cells");
 
+        // said once: where no picture was drawn (no browser on this machine), previews that run no scripts show no chart
+        var withoutPictures = list.Where(o => o.Run is not null && HtmlReport.ChartsWithoutPictures(o.Run.Notebook)).ToList();
+        if (withoutPictures.Count > 0)
+            log.WriteLine($"note: the charts of {withoutPictures.Count} notebook{(withoutPictures.Count == 1 ? "" : "s")} carry HTML only, no static picture " +
+                          "(image/png), so previews that run no scripts (GitHub, nbviewer) show their text; the suite's helpers draw the pictures " +
+                          "with a local Chromium (Debian: apt-get install chromium), none was found");
+
         var exit = list.Any(o => o.Problem is not null) ? ExitBadInput
             : list.Any(o => !o.Passed) ? ExitCellFailed
             : ExitOk;

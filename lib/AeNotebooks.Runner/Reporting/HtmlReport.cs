@@ -42,6 +42,17 @@ public static partial class HtmlReport
             && !html.Any(h => h.Contains(InlinePlotlyAttribute, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// True when outputs are drawn by plotly.js (their HTML calls Plotly.newPlot) and none of them carries a static
+    /// picture (image/*) beside it: the notebook was run where its charts' pictures could not be drawn.
+    /// </summary>
+    public static bool ChartsWithoutPictures(Notebook nb)
+    {
+        var charts = nb.Cells.SelectMany(c => c.Outputs)
+            .Where(o => o.Data.Any(d => d.Key == "text/html" && d.Value.Contains("Plotly.newPlot", StringComparison.Ordinal))).ToList();
+        return charts.Count > 0 && !charts.Any(o => o.Data.Any(d => d.Key.StartsWith("image/", StringComparison.Ordinal)));
+    }
+
     /// <param name="katex">KaTeX for the formulas (default <see cref="KatexAsset.Bundle"/>, asked only when there are formulas); null: shown as source.</param>
     public static string Render(NotebookRun run, ReportLinks? links = null, PlotlyReference? plotly = null, Func<KatexBundle?>? katex = null)
     {

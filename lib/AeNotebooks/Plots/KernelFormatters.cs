@@ -42,8 +42,8 @@ internal static class KernelFormatters
     }
 
     /// <summary>
-    /// Registers text/html and text/plain formatters for Plotly.NET's charts with the kernel's Formatter, if a kernel
-    /// is loaded; false otherwise. They are registered for the chart's concrete types (GenericChart.Chart and
+    /// Registers text/html, image/png (<see cref="ChartPictures"/>, preferred only where a Chromium is found) and
+    /// text/plain formatters for Plotly.NET's charts with the kernel's Formatter, if a kernel is loaded; false otherwise. They are registered for the chart's concrete types (GenericChart.Chart and
     /// .MultiChart): the kernel picks the formatter of the most specific type, so they win over Plotly.NET.Interactive's
     /// (registered for GenericChart, loading plotly.js from a CDN) whichever was loaded first.
     /// </summary>
@@ -55,11 +55,16 @@ internal static class KernelFormatters
         if (register is null || preferred is null) return false;
         Action<object, TextWriter> html = (chart, writer) => writer.Write(ChartHtml.Fragment((GenericChart)chart));
         Action<object, TextWriter> text = (chart, writer) => writer.Write(ChartText.Describe((GenericChart)chart));
+        // notebooks store binary outputs as base64 text, as Jupyter does
+        Action<object, TextWriter> png = (chart, writer) => writer.Write(Convert.ToBase64String(ChartPictures.Png((GenericChart)chart) ?? []));
+        // a static picture next to the HTML, for previews that run no scripts, where a Chromium can draw it
+        string[] mimes = ChartPictures.Chromium is null ? ["text/html", "text/plain"] : ["text/html", "image/png", "text/plain"];
         foreach (var type in ChartTypes)
         {
             register.Invoke(null, [type, html, "text/html"]);
+            register.Invoke(null, [type, png, "image/png"]);
             register.Invoke(null, [type, text, "text/plain"]);
-            preferred.Invoke(null, [type, new[] { "text/html", "text/plain" }]);
+            preferred.Invoke(null, [type, mimes]);
         }
         return true;
     }
