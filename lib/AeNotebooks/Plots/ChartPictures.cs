@@ -47,20 +47,36 @@ public static class ChartPictures
         await oneAtATime.WaitAsync().ConfigureAwait(false);
         try
         {
-            page ??= OpenPage(chromium);
-            var drawn = await (await page.ConfigureAwait(false)).EvaluateAsync(string.Create(CultureInfo.InvariantCulture,
+            var opened = await PageOf(chromium).ConfigureAwait(false);
+            var drawn = await opened.EvaluateAsync(string.Create(CultureInfo.InvariantCulture,
                 $"Plotly.toImage({GenericChart.toJson(chart)}, {{ format: 'png', width: {width}, height: {height} }})")).ConfigureAwait(false);
             return Convert.FromBase64String(drawn[(drawn.IndexOf(',') + 1)..]);   // a data: URL
         }
         catch (Exception) when (page is { IsFaulted: true })
         {
-            page = null;   // the browser did not start or died: the next chart tries again
+            lock (starting) page = null;   // the browser did not start or died: the next chart tries again
             throw;
         }
         finally
         {
             oneAtATime.Release();
         }
+    }
+
+    /// <summary>
+    /// Starts the browser in the background if it is not running, so that the first chart does not wait for it (about
+    /// 3.6 s here): the helpers call it when a notebook kernel loads them.
+    /// </summary>
+    public static void StartBrowser()
+    {
+        if (Chromium is { } chromium) _ = PageOf(chromium);
+    }
+
+    static readonly object starting = new();
+
+    static Task<Browser.Page> PageOf(string chromium)
+    {
+        lock (starting) return page ??= Task.Run(() => OpenPage(chromium));
     }
 
     /// <summary>The chart's layout width and height, else plotly.js's defaults.</summary>

@@ -66,6 +66,7 @@ internal static class KernelFormatters
             register.Invoke(null, [type, text, "text/plain"]);
             preferred.Invoke(null, [type, mimes]);
         }
+        ChartPictures.StartBrowser();
         return true;
     }
 
