@@ -55,10 +55,23 @@ internal static class KernelFormatters
         if (register is null || preferred is null) return false;
         Action<object, TextWriter> html = (chart, writer) => writer.Write(ChartHtml.Fragment((GenericChart)chart));
         Action<object, TextWriter> text = (chart, writer) => writer.Write(ChartText.Describe((GenericChart)chart));
-        // notebooks store binary outputs as base64 text, as Jupyter does
-        Action<object, TextWriter> png = (chart, writer) => writer.Write(Convert.ToBase64String(ChartPictures.Png((GenericChart)chart) ?? []));
         // a static picture next to the HTML, for previews that run no scripts, where a Chromium can draw it
-        string[] mimes = ChartPictures.Chromium is null ? ["text/html", "text/plain"] : ["text/html", "image/png", "text/plain"];
+        string[] withoutPicture = ["text/html", "text/plain"];
+        string[] mimes = ChartPictures.Chromium is null ? withoutPicture : ["text/html", "image/png", "text/plain"];
+        Action<object, TextWriter> png = (chart, writer) =>
+        {
+            try
+            {
+                // notebooks store binary outputs as base64 text, as Jupyter does
+                writer.Write(Convert.ToBase64String(ChartPictures.Png((GenericChart)chart) ?? []));
+            }
+            catch (Exception e)
+            {
+                // a chart without its picture is still a chart: say why once, and ask for no more pictures in this session
+                Console.Error.WriteLine($"charts carry no static picture from here on: {ChartPictures.Chromium} could not draw one ({e.GetBaseException().Message})");
+                foreach (var type in ChartTypes) preferred.Invoke(null, [type, withoutPicture]);
+            }
+        };
         foreach (var type in ChartTypes)
         {
             register.Invoke(null, [type, html, "text/html"]);

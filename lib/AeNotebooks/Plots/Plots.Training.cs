@@ -43,11 +43,11 @@ public static partial class Plots
             var color = Palette.Category(i);
             var epochs = run.Epochs.Select(e => (double)e.Epoch).ToArray();
             var name = Html(run.Name);
-            f.Add(Scatter($"{name} · train", epochs, run.Epochs.Select(e => e.TrainLoss), "lines+markers").Set("legendgroup", name)
+            f.Add(Scatter($"{name} · train", epochs, run.Epochs.Select(e => e.TrainLoss), LinesFor(run.Epochs.Count)).Set("legendgroup", name)
                 .Set("line", Line(color, 2.4)).Set("marker", Marker(color, 6))
                 .Set("hovertemplate", $"{name}<br>epoch %{{x}}<br>training loss %{{y:.4g}}<extra></extra>"));
             if (run.Epochs.Any(e => e.ValidationLoss is not null))
-                f.Add(Scatter($"{name} · validation", epochs, run.Epochs.Select(e => e.ValidationLoss ?? double.NaN), "lines+markers").Set("legendgroup", name)
+                f.Add(Scatter($"{name} · validation", epochs, run.Epochs.Select(e => e.ValidationLoss ?? double.NaN), LinesFor(run.Epochs.Count)).Set("legendgroup", name)
                     .Set("line", Line(color, 2, "dash")).Set("marker", Marker(color, 6, "diamond"))
                     .Set("hovertemplate", $"{name}<br>epoch %{{x}}<br>validation loss %{{y:.4g}}<extra></extra>"));
             if (run.FirstNonFinite is { } bad)
@@ -156,7 +156,7 @@ public static partial class Plots
         var ends = run.Epochs.Select(e => Math.Min(n - 1, Math.Round(e.Epoch * spe) - 1)).ToArray();
         if (run.Epochs.Count > 0) ends[^1] = n - 1;
         if (run.Epochs.Any(e => e.ValidationLoss is not null))
-            f.Add(Scatter("validation (end of epoch)", ends, run.Epochs.Select(e => e.ValidationLoss ?? double.NaN), "lines+markers")
+            f.Add(Scatter("validation (end of epoch)", ends, run.Epochs.Select(e => e.ValidationLoss ?? double.NaN), LinesFor(run.Epochs.Count))
                 .Set("legendgroup", "validation").Set("showlegend", legend).Set("xaxis", xid).Set("yaxis", yid)
                 .Set("text", run.Epochs.Select(e => $"epoch {e.Epoch}").ToArray())
                 .Set("line", Line(Palette.Validation, 2.2, "dash")).Set("marker", Marker(Palette.Validation, 7, "diamond"))
@@ -182,6 +182,9 @@ public static partial class Plots
     }
 
     static string Shorten(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+
+    /// <summary>A marker on every point while they stay apart; past 30 epochs the markers would merge into a band.</summary>
+    static string LinesFor(int points) => points <= 30 ? "lines+markers" : "lines";
 
     internal static Trace NanMarkers(string name, double[] x, double[] y, string[] text, string xid, string yid, bool showLegend) =>
         Scatter(name, x, y, "markers").Set("legendgroup", "nan").Set("showlegend", showLegend).Set("xaxis", xid).Set("yaxis", yid).Set("text", text)
