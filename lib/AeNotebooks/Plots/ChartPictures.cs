@@ -6,8 +6,9 @@ namespace AeNotebooks.Plotting;
 /// <summary>
 /// Static PNG pictures of charts, for viewers that run no scripts (a repository's notebook preview, nbconvert): drawn
 /// by plotly.js itself (the copy Plotly.NET carries, <see cref="ChartHtml.PlotlyJs"/>) in a local Chromium driven by
-/// PuppeteerSharp. One browser and one page per process, started by the first chart and reused, so a notebook's
-/// charts cost one Chromium start (Plotly.NET.ImageExport starts a Chromium for every picture). No browser is ever
+/// PuppeteerSharp. One browser and one page per process, started in the background when a notebook kernel loads the
+/// helpers (else by the first chart) and reused, so a notebook's charts cost one Chromium start
+/// (Plotly.NET.ImageExport starts a Chromium for every picture). No browser is ever
 /// downloaded: where none is found (<see cref="ChromiumEnvironment"/>, else Debian's or Ubuntu's), charts carry
 /// their HTML and text only.
 /// </summary>
