@@ -42,6 +42,17 @@ public class NativeTorchTests
     }
 
     [Fact]
+    public void OpenMpThreadsSpinBrieflyUnlessTheUserChoseHowTheyWait()
+    {
+        NativeTorch.EnsureLoaded();
+        // .NET's view of the environment is the one the process started with; libgomp reads the native one
+        string? policy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"), spin = Environment.GetEnvironmentVariable("GOMP_SPINCOUNT");
+        bool userChose = policy is not null || spin is not null;
+        Assert.Equal(userChose ? policy : "PASSIVE", NativeTorch.NativeEnvironmentVariable("OMP_WAIT_POLICY"));
+        Assert.Equal(userChose ? spin : NativeTorch.OpenMpSpinCount, NativeTorch.NativeEnvironmentVariable("GOMP_SPINCOUNT"));
+    }
+
+    [Fact]
     public void ANewEnoughLibStdCxxLeavesTheLibraryAlone()
     {
         var defines = new HashSet<string> { "GLIBCXX_3.4.30", "GLIBCXX_3.4.31", "GLIBCXX_3.4.32", "CXXABI_1.3.13" };

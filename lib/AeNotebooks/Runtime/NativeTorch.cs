@@ -79,7 +79,7 @@ public static class NativeTorch
                 "Build the helpers once (`dotnet build lib/AeNotebooks`), which restores TorchSharp-cpu 0.107.0 and copies its native libraries to lib/bin/runtimes/linux-x64/native; " +
                 "in your own project, reference the TorchSharp-cpu package (not only TorchSharp).");
 
-        PreferPassiveOpenMpThreads();
+        TuneOpenMpWaiting();
         string libtorchCpu = Path.Combine(torchFolder, "libtorch_cpu.so");
         Load(libtorchCpu, "libtorch 2.10.0 (libtorch_cpu.so)");
         if (File.Exists(Path.Combine(torchFolder, "libtorch.so"))) Load(Path.Combine(torchFolder, "libtorch.so"), "libtorch.so");
@@ -198,18 +198,28 @@ public static class NativeTorch
         }
     }
 
+    /// <summary>libgomp's spin count between parallel regions that the helpers set (GOMP_SPINCOUNT) unless the user chose a wait policy.</summary>
+    public const string OpenMpSpinCount = "10000";
+
     /// <summary>
-    /// libtorch's OpenMP (libgomp) threads spin-wait between ops by default; where the cores are shared (a laptop running a
-    /// browser, a CI runner, a 2-core VM) the spinning thread steals the core the other one needs, and a dense autoencoder's
-    /// step took 127 ms instead of 10 ms on the project's VM. OMP_WAIT_POLICY=PASSIVE makes them sleep instead. Set only
-    /// when the user has not set it, in the native environment (libgomp reads getenv when it loads; .NET's
+    /// How libtorch's OpenMP (libgomp) threads wait between ops. By default they spin for up to 300,000 rounds: where the
+    /// cores are shared (a laptop running a browser, a CI runner, a 2-core VM) the spinning thread steals the core the other
+    /// one needs, and a dense autoencoder's step took 127 ms instead of 10 ms on the project's VM. Sleeping at once
+    /// (OMP_WAIT_POLICY=PASSIVE alone) costs a wake-up per op instead: small models' steps took 2.5× as long as on one
+    /// thread. A short spin (GOMP_SPINCOUNT=10000, a fraction of a millisecond) keeps both cheap (README, "Speed").
+    /// Set only when the user has set neither, in the native environment (libgomp reads getenv when it loads; .NET's
     /// Environment.SetEnvironmentVariable does not reach it on Unix).
     /// </summary>
-    static void PreferPassiveOpenMpThreads()
+    static void TuneOpenMpWaiting()
     {
         if (LoadedLibrary("libgomp-98b21ff3.so.1") is not null) return; // too late: libgomp has read its settings
-        if (getenv("OMP_WAIT_POLICY") == IntPtr.Zero) setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        if (getenv("OMP_WAIT_POLICY") != IntPtr.Zero || getenv("GOMP_SPINCOUNT") != IntPtr.Zero) return;
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        setenv("GOMP_SPINCOUNT", OpenMpSpinCount, 0);
     }
+
+    /// <summary>A variable of the process's native environment (what libgomp sees), or null.</summary>
+    internal static string? NativeEnvironmentVariable(string name) => Marshal.PtrToStringAnsi(getenv(name));
 
     [DllImport("libc", CharSet = CharSet.Ansi)] static extern IntPtr getenv(string name);
     [DllImport("libc", CharSet = CharSet.Ansi)] static extern int setenv(string name, string value, int overwrite);
