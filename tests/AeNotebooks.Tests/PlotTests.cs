@@ -77,6 +77,21 @@ public class PlotTests
     }
 
     [Fact]
+    public void Plotly_net_gets_the_fsharp_core_the_process_has_and_a_host_without_one_gets_null_not_a_loop()
+    {
+        // the test host loaded FSharp.Core into the default context: that copy is the answer
+        var fsharp = KernelFormatters.ShareKernelFSharpCore(null, new ResolveEventArgs("FSharp.Core, Version=10.1.0.0"));
+        Assert.Equal("FSharp.Core", fsharp?.GetName().Name);
+        Assert.Null(KernelFormatters.ShareKernelFSharpCore(null, new ResolveEventArgs("Plotly.NET, Version=6.0.0.0")));
+        // where nothing is loaded: the deps.json's copy, or null (asking the runtime by name re-entered the handler until
+        // the stack overflowed, in a host without FSharp.Core)
+        string real = fsharp!.Location, sep = Path.PathSeparator.ToString();
+        Assert.Equal(real, KernelFormatters.TrustedFSharpCore(string.Join(sep, "/x/System.Runtime.dll", real)));
+        Assert.Null(KernelFormatters.TrustedFSharpCore(string.Join(sep, "/x/System.Runtime.dll", "/nowhere/FSharp.Core.dll")));
+        Assert.Null(KernelFormatters.TrustedFSharpCore(null));
+    }
+
+    [Fact]
     public void Only_the_first_chart_of_a_session_carries_plotly_js()
     {
         var chart = Plots.Histogram([1f, 2f, 3f], bins: 3);

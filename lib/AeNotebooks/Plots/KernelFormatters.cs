@@ -30,16 +30,25 @@ internal static class KernelFormatters
     /// runtime does not give a request for a higher version. lib/bin has no FSharp.Core of its own (a second copy
     /// breaks every F# type shared with the kernel's), so the request fails and ends here, the last resort of every
     /// load context (the kernel's script loader gives each #r'd assembly its own). The answer is the FSharp.Core the
-    /// process already has, else the default context's; outside a kernel the runtime finds 10.1 itself.
+    /// process already has, else the one its deps.json lists; outside a kernel the runtime finds 10.1 itself. A host
+    /// with neither gets null, so the chart call fails naming FSharp.Core (asking the runtime for it by name from here
+    /// would land here again, without end).
     /// </summary>
     internal static Assembly? ShareKernelFSharpCore(object? sender, ResolveEventArgs args)
     {
         var name = new AssemblyName(args.Name);
         if (name.Name != "FSharp.Core") return null;
-        return AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == "FSharp.Core"
-                   && AssemblyLoadContext.GetLoadContext(a) == AssemblyLoadContext.Default)
-               ?? AssemblyLoadContext.Default.LoadFromAssemblyName(new AssemblyName("FSharp.Core"));
+        var loaded = AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == "FSharp.Core"
+            && AssemblyLoadContext.GetLoadContext(a) == AssemblyLoadContext.Default);
+        if (loaded is not null) return loaded;
+        return TrustedFSharpCore(AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string) is { } path
+            ? AssemblyLoadContext.Default.LoadFromAssemblyPath(path) : null;
     }
+
+    /// <summary>The FSharp.Core.dll among the host's trusted assemblies (its deps.json), or null.</summary>
+    internal static string? TrustedFSharpCore(string? trustedPlatformAssemblies) =>
+        trustedPlatformAssemblies?.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault(p => Path.GetFileName(p).Equals("FSharp.Core.dll", StringComparison.OrdinalIgnoreCase) && File.Exists(p));
 
     /// <summary>
     /// Registers text/html, image/png (<see cref="ChartPictures"/>, preferred only where a Chromium is found) and
