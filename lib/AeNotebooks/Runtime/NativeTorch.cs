@@ -198,7 +198,7 @@ public static class NativeTorch
         }
     }
 
-    /// <summary>libgomp's spin count between parallel regions that the helpers set (GOMP_SPINCOUNT) unless the user chose a wait policy.</summary>
+    /// <summary>libgomp's spin count between parallel regions (GOMP_SPINCOUNT), set with OMP_WAIT_POLICY=PASSIVE unless the user set either.</summary>
     public const string OpenMpSpinCount = "10000";
 
     /// <summary>
