@@ -92,6 +92,15 @@ public class PlotTests
     }
 
     [Fact]
+    public void A_training_run_and_a_range_test_register_with_the_kernel_as_charts_do_and_show_their_chart()
+    {
+        Assert.Equal([typeof(LearningRateFinding), typeof(TrainingRun)], KernelFormatters.ChartRenderableTypes.OrderBy(t => t.Name));
+        var run = PlotRuns.Healthy;
+        Assert.Equal(ChartText.Describe(Plots.Loss(run)), ChartText.Describe(run.Chart));
+        Assert.Contains("<div class=\"aen-chart\"", run.ToHtml());
+    }
+
+    [Fact]
     public void Only_the_first_chart_of_a_session_carries_plotly_js()
     {
         var chart = Plots.Histogram([1f, 2f, 3f], bins: 3);

@@ -13,8 +13,9 @@ namespace AeNotebooks;
 /// The result of <see cref="Doctor.FindLearningRate"/>: the loss at each learning rate of an exponential sweep, smoothed,
 /// with a suggestion. Renders as a summary and the curve.
 /// </summary>
-[TypeFormatterSource(typeof(RenderableFormatterSource), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed class LearningRateFinding : IRenderable
+// its mime types (a picture of its chart where a Chromium draws one) come from KernelFormatters
+[TypeFormatterSource(typeof(RenderableFormatterSource))]
+public sealed class LearningRateFinding : IChartRenderable
 {
     internal LearningRateFinding(double[] lrs, double[] losses, double[] smoothed, string stopReason, bool reliable)
     {

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
+using AeNotebooks.Rendering;
 using Plotly.NET;
 
 namespace AeNotebooks.Plotting;
@@ -52,9 +53,11 @@ internal static class KernelFormatters
 
     /// <summary>
     /// Registers text/html, image/png (<see cref="ChartPictures"/>, preferred only where a Chromium is found) and
-    /// text/plain formatters for Plotly.NET's charts with the kernel's Formatter, if a kernel is loaded; false otherwise. They are registered for the chart's concrete types (GenericChart.Chart and
-    /// .MultiChart): the kernel picks the formatter of the most specific type, so they win over Plotly.NET.Interactive's
-    /// (registered for GenericChart, loading plotly.js from a CDN) whichever was loaded first.
+    /// text/plain formatters for Plotly.NET's charts and for the helpers' values that show a chart
+    /// (<see cref="IChartRenderable"/>: their picture is that chart's) with the kernel's Formatter, if a kernel is loaded;
+    /// false otherwise. They are registered for concrete types (GenericChart.Chart and .MultiChart, TrainingRun, …): the
+    /// kernel picks the formatter of the most specific type, so they win over Plotly.NET.Interactive's (registered for
+    /// GenericChart, loading plotly.js from a CDN) whichever was loaded first, and over the [TypeFormatterSource] ones.
     /// </summary>
     internal static bool TryRegister()
     {
@@ -62,35 +65,42 @@ internal static class KernelFormatters
         var register = formatter?.GetMethod("Register", BindingFlags.Public | BindingFlags.Static, [typeof(Type), typeof(Action<object, TextWriter>), typeof(string)]);
         var preferred = formatter?.GetMethod("SetPreferredMimeTypesFor", BindingFlags.Public | BindingFlags.Static, [typeof(Type), typeof(string[])]);
         if (register is null || preferred is null) return false;
-        Action<object, TextWriter> html = (chart, writer) => writer.Write(ChartHtml.Fragment((GenericChart)chart));
-        Action<object, TextWriter> text = (chart, writer) => writer.Write(ChartText.Describe((GenericChart)chart));
         // a static picture next to the HTML, for previews that run no scripts, where a Chromium can draw it
         string[] withoutPicture = ["text/html", "text/plain"];
         string[] mimes = ChartPictures.Chromium is null ? withoutPicture : ["text/html", "image/png", "text/plain"];
-        Action<object, TextWriter> png = (chart, writer) =>
+        var types = ChartTypes.Concat(ChartRenderableTypes).ToArray();
+        Action<object, TextWriter> png = (value, writer) =>
         {
             try
             {
                 // notebooks store binary outputs as base64 text, as Jupyter does
-                writer.Write(Convert.ToBase64String(ChartPictures.Png((GenericChart)chart) ?? []));
+                writer.Write(Convert.ToBase64String(ChartPictures.Png(ChartOf(value)) ?? []));
             }
             catch (Exception e)
             {
                 // a chart without its picture is still a chart: say why once, and ask for no more pictures in this session
                 Console.Error.WriteLine($"charts carry no static picture from here on: {ChartPictures.Chromium} could not draw one ({e.GetBaseException().Message})");
-                foreach (var type in ChartTypes) preferred.Invoke(null, [type, withoutPicture]);
+                foreach (var type in types) preferred.Invoke(null, [type, withoutPicture]);
             }
         };
-        foreach (var type in ChartTypes)
+        foreach (var type in types)
         {
-            register.Invoke(null, [type, html, "text/html"]);
+            register.Invoke(null, [type, (Action<object, TextWriter>)((value, writer) => writer.Write(Html(value))), "text/html"]);
             register.Invoke(null, [type, png, "image/png"]);
-            register.Invoke(null, [type, text, "text/plain"]);
+            register.Invoke(null, [type, (Action<object, TextWriter>)((value, writer) => writer.Write(Text(value))), "text/plain"]);
             preferred.Invoke(null, [type, mimes]);
         }
         ChartPictures.StartBrowser();
         return true;
     }
+
+    static GenericChart ChartOf(object value) => value is IChartRenderable r ? r.Chart : (GenericChart)value;
+    static string Html(object value) => value is IChartRenderable r ? r.ToHtml() : ChartHtml.Fragment((GenericChart)value);
+    static string Text(object value) => value is IChartRenderable r ? r.ToText() : ChartText.Describe((GenericChart)value);
+
+    /// <summary>The helpers' types whose values show a chart.</summary>
+    internal static Type[] ChartRenderableTypes { get; } = typeof(KernelFormatters).Assembly.GetTypes()
+        .Where(t => typeof(IChartRenderable).IsAssignableFrom(t) && t is { IsInterface: false, IsAbstract: false }).ToArray();
 
     /// <summary>The concrete types of <see cref="GenericChart"/> (an F# union: one class per case).</summary>
     internal static Type[] ChartTypes { get; } = [typeof(GenericChart.Chart), typeof(GenericChart.MultiChart)];

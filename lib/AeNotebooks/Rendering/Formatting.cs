@@ -31,6 +31,15 @@ public interface IPngRenderable : IRenderable
     byte[] ToPng();
 }
 
+/// <summary>
+/// A renderable whose HTML shows a chart (a training run, a learning-rate range test): in a notebook kernel its output also
+/// carries that chart's static picture (image/png), as a chart's own output does.
+/// </summary>
+public interface IChartRenderable : IRenderable
+{
+    Plotly.NET.GenericChart Chart { get; }
+}
+
 /// <summary>One formatter in .NET Interactive's convention: MimeType, Type, Format(object, TextWriter).</summary>
 public sealed class RenderableFormatter(string mimeType) 
 {

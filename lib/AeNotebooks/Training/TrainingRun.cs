@@ -19,8 +19,9 @@ public sealed record NonFiniteEvent(int Step, int Epoch, string Where, string De
 }
 
 /// <summary>What happened while training: losses, timings, per-layer statistics, and why it stopped.</summary>
-[TypeFormatterSource(typeof(RenderableFormatterSource), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed class TrainingRun : IRenderable
+// its mime types (a picture of its chart where a Chromium draws one) come from KernelFormatters
+[TypeFormatterSource(typeof(RenderableFormatterSource))]
+public sealed class TrainingRun : IChartRenderable
 {
     public string Name { get; set; }
     public nn.Module<Tensor, Tensor> Model { get; }
@@ -71,6 +72,8 @@ public sealed class TrainingRun : IRenderable
     }
 
     public string ToText() => Summary().ToText();
-    public string ToHtml() => Summary().ToHtml() + Plots.Loss(this).ToHtml();
+    /// <summary>The loss chart (<see cref="Plots.Loss"/>).</summary>
+    public Plotly.NET.GenericChart Chart => Plots.Loss(this);
+    public string ToHtml() => Summary().ToHtml() + Chart.ToHtml();
     public override string ToString() => ToText();
 }
