@@ -1,6 +1,7 @@
 // Usage: dotnet run -c Release --project tests/Benchmarks -- <workload>... [--threads N] [--seconds S]
 // <workload> times a bare TorchSharp loop (Adam 1e-3, dispose scope per step, as shared/anchors/torch_workloads.py);
-// <workload>/fit times the same model through Trainer.Fit (default options: recording every 20 steps, no progress).
+// <workload>/fit times the same model through Trainer.Fit (validation, recording and progress off);
+// <workload>/recorded the same with the doctor's recording at its default (RecordEvery = 20): what monitoring costs.
 // Prints one line per workload: "name<TAB>12.345 ms/step". No names = every bare workload and its /fit.
 // --cpu: per step, the process's CPU time instead of the wall clock (with --threads 1, what other processes on a shared
 // machine do not inflate; with more threads it sums them).
@@ -34,16 +35,20 @@ static class Program
         if (names.Count == 0) names.AddRange(Workloads.All.Keys.SelectMany(n => new[] { n, n + "/fit" }));
         foreach (var name in names)
         {
-            bool fit = name.EndsWith("/fit");
-            var key = fit ? name[..^4] : name;
-            if (!Workloads.All.TryGetValue(key, out var build))
+            var (key, variant) = name.IndexOf('/') is var slash and >= 0 ? (name[..slash], name[(slash + 1)..]) : (name, "");
+            if (!Workloads.All.TryGetValue(key, out var build) || variant is not ("" or "fit" or "recorded"))
             {
-                Console.Error.WriteLine($"unknown workload '{name}' (known: {string.Join(", ", Workloads.All.Keys)}, each also as <name>/fit)");
+                Console.Error.WriteLine($"unknown workload '{name}' (known: {string.Join(", ", Workloads.All.Keys)}, each also as <name>/fit and <name>/recorded)");
                 return 2;
             }
             manual_seed(0);
             var w = build();
-            double ms = fit ? FitMsPerStep(w, seconds) : BareMsPerStep(w, seconds);
+            double ms = variant switch
+            {
+                "fit" => FitMsPerStep(w, seconds, recordEvery: 0),
+                "recorded" => FitMsPerStep(w, seconds, recordEvery: new TrainOptions().RecordEvery),
+                _ => BareMsPerStep(w, seconds),
+            };
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}\t{ms:F3} ms/step"));
         }
         return 0;
@@ -74,15 +79,15 @@ static class Program
 
     /// <summary>
     /// Trainer.Fit on 64 copies of the batch (one epoch = 64 steps of the workload's batch size), for as many epochs as
-    /// fill ≥ seconds, after 1.5 s of one-epoch runs as the warm-up. Validation, recording (RecordEvery = 0) and progress
-    /// are off, as the contract says; time per step includes the per-epoch shuffle.
+    /// fill ≥ seconds, after 1.5 s of one-epoch runs as the warm-up. Validation and progress are off, recording as asked
+    /// (0 for /fit, as the contract says); time per step includes the per-epoch shuffle.
     /// </summary>
-    static double FitMsPerStep(Workload w, double seconds)
+    static double FitMsPerStep(Workload w, double seconds, int recordEvery)
     {
         const int stepsPerEpoch = 64;
         long batch = w.Batch.shape[0];
         var data = w.Batch.repeat([stepsPerEpoch, .. Enumerable.Repeat(1L, (int)w.Batch.dim() - 1)]);
-        TrainOptions Options(int epochs) => new() { Loss = w.HelperLoss, Optimizer = Optimizers.Adam(1e-3), Epochs = epochs, BatchSize = (int)batch, Progress = false, RecordEvery = 0, StopOnNonFinite = false };
+        TrainOptions Options(int epochs) => new() { Loss = w.HelperLoss, Optimizer = Optimizers.Adam(1e-3), Epochs = epochs, BatchSize = (int)batch, Progress = false, RecordEvery = recordEvery, StopOnNonFinite = false };
         var warm = Trainer.Fit(w.Model, null, data, Options(1));
         var warmClock = Stopwatch.StartNew();
         while (warmClock.Elapsed.TotalSeconds < WarmUpSeconds) warm = Trainer.Fit(w.Model, null, data, Options(1));
