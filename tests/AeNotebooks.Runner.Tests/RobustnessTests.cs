@@ -106,5 +106,18 @@ public class RobustnessTests
         var b = int.Parse(File.ReadAllText(Path.Combine(folder, "b.started")));
         Assert.NotEqual(a, b);
         Assert.DoesNotContain(Environment.ProcessId, new[] { a, b });
+        // kernels side by side share the cores among their OpenMP threads, unless the runner's environment chose a count
+        var expected = Environment.GetEnvironmentVariable(BatchRunner.OpenMpThreads) is { Length: > 0 } chosen ? chosen : Math.Max(1, Environment.ProcessorCount / 2).ToString();
+        Assert.Equal(expected, File.ReadAllText(Path.Combine(folder, "a.threads")));
+    }
+
+    [Fact]
+    public void Kernels_run_side_by_side_get_a_share_of_the_cores_for_their_openmp_threads()
+    {
+        Assert.Empty(BatchRunner.KernelEnvironment(parallel: 1, cores: 8, userThreads: ""));
+        Assert.Equal("4", BatchRunner.KernelEnvironment(parallel: 2, cores: 8, userThreads: "")[BatchRunner.OpenMpThreads]);
+        Assert.Equal("1", BatchRunner.KernelEnvironment(parallel: 4, cores: 2, userThreads: "")[BatchRunner.OpenMpThreads]);
+        Assert.Equal("2", BatchRunner.KernelEnvironment(parallel: 3, cores: 8, userThreads: "")[BatchRunner.OpenMpThreads]);
+        Assert.Empty(BatchRunner.KernelEnvironment(parallel: 2, cores: 8, userThreads: "3")); // the user's choice stands
     }
 }

@@ -87,7 +87,11 @@ public static class BatchRunner
             stems.Add(candidate);
         }
 
-        var runner = new NotebookRunner(new RunnerOptions { CellTimeout = options.CellTimeout, Parameters = options.Parameters });
+        var parallel = Math.Max(1, options.Parallel);
+        var runner = new NotebookRunner(new RunnerOptions
+        {
+            CellTimeout = options.CellTimeout, Parameters = options.Parameters, KernelEnvironment = KernelEnvironment(parallel),
+        });
         var outcomes = new NotebookOutcome?[files.Count];
         var plotlyGate = new object();
         PlotlyReference? plotly = null;
@@ -96,7 +100,6 @@ public static class BatchRunner
             lock (plotlyGate) return plotly ??= PlotlyAsset.Ensure(outDir, options.PlotlyJs, options.PlotlyFetch, log, options.PlotlyCacheDirectory);
         }
         var logGate = new object();
-        var parallel = Math.Max(1, options.Parallel);
         using var throttle = new SemaphoreSlim(parallel);
         var clock = Stopwatch.StartNew();
 
@@ -148,6 +151,22 @@ public static class BatchRunner
                       $"({HtmlReport.FormatDuration(clock.Elapsed)}); reports in {Relative(indexPath)}");
         return new BatchResult(list, outDir, indexPath, exit);
     }
+
+    /// <summary>
+    /// Kernels that run side by side share the cores: each gets OMP_NUM_THREADS = cores / kernels (at least 1), unless the
+    /// runner's own environment sets it. OpenMP libraries (libtorch's) otherwise start a thread per core in every kernel,
+    /// and threads that spin-wait for work take the cores the other kernels need: two small-model trainings at once each
+    /// ran 7–10× slower than alone on a 2-core machine (the suite's README, "How libtorch's threads wait").
+    /// </summary>
+    public static Dictionary<string, string> KernelEnvironment(int parallel, int? cores = null, string? userThreads = null)
+    {
+        userThreads ??= Environment.GetEnvironmentVariable(OpenMpThreads);
+        if (parallel <= 1 || !string.IsNullOrEmpty(userThreads)) return [];
+        int share = Math.Max(1, (cores ?? Environment.ProcessorCount) / parallel);
+        return new() { [OpenMpThreads] = share.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+    }
+
+    public const string OpenMpThreads = "OMP_NUM_THREADS";
 
     static async Task<NotebookOutcome> RunOneAsync(NotebookRunner runner, string file, string stem, string outDir,
         Func<PlotlyReference> plotly, CancellationToken cancellationToken)

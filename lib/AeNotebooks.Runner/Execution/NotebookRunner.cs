@@ -34,6 +34,9 @@ public sealed class RunnerOptions
 
     /// <summary>Caps each kernel's managed heap (bytes); null: the machine's memory.</summary>
     public long? KernelMemoryLimit { get; init; }
+
+    /// <summary>Variables set in each kernel process's environment, over the runner's own.</summary>
+    public IReadOnlyDictionary<string, string> KernelEnvironment { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -94,7 +97,7 @@ public sealed partial class NotebookRunner
         var kernelClock = Stopwatch.StartNew();
         try
         {
-            kernel = await KernelProcess.StartAsync(folder, new KernelProcessOptions { MemoryLimitBytes = _options.KernelMemoryLimit }, cancellationToken)
+            kernel = await KernelProcess.StartAsync(folder, new KernelProcessOptions { MemoryLimitBytes = _options.KernelMemoryLimit, Environment = _options.KernelEnvironment }, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (KernelStartException e)
