@@ -333,6 +333,8 @@ public static class Grader
                 WorkingDirectory = work,
             };
             MinimalEnvironment(psi, work);
+            // submissions graded side by side share the cores among their kernels' OpenMP threads (as `run --parallel` does)
+            foreach (var (k, v) in BatchRunner.KernelEnvironment(context.Options.Parallel, userThreads: psi.Environment.TryGetValue(BatchRunner.OpenMpThreads, out var t) ? t : "")) psi.Environment[k] = v;
             if (context.Options.Sandbox)
             {
                 Sandbox.Wrap(psi, work, context.Session, hideFile, command);
@@ -495,7 +497,8 @@ public static class Grader
         return Environment.ProcessPath is { } self ? [self] : ["dotnet", dll];
     }
 
-    static readonly string[] KeptEnvironment = ["PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "DOTNET_ROOT", "DOTNET_ROOT_X64", "DOTNET_HOST_PATH"];
+    static readonly string[] KeptEnvironment = ["PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "DOTNET_ROOT", "DOTNET_ROOT_X64", "DOTNET_HOST_PATH",
+        "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT"];
 
     /// <summary>The child gets a small environment (no tokens or secrets of the grader's), with HOME and TMPDIR in its folder.</summary>
     static void MinimalEnvironment(ProcessStartInfo psi, string work)
