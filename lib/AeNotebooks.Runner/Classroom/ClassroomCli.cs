@@ -30,7 +30,7 @@ public static class ClassroomCli
           --timeout DURATION    per submission, the whole process: past it everything is killed (default 15m)
           --cell-timeout DURATION  per cell and per hidden check (default 5m)
           --param NAME=VALUE    passed to every submission's parameters cell (repeatable)
-          --parallel N          grade up to N submissions at a time (default 1)
+          --parallel N          grade up to N submissions at a time (default 1; OMP_NUM_THREADS as for run)
           --no-sandbox          run submissions as plain child processes (only for code you trust)
           --plotly-js FILE      plotly.min.js to copy next to the feedback pages
 

@@ -19,7 +19,8 @@ public static partial class Program
           --out DIR             where to write reports and executed notebooks (default artifacts/notebooks)
           --param NAME=VALUE    replace a variable declared in the cell tagged 'parameters' (repeatable)
           --timeout DURATION    per cell: 90s, 10m, 1h30m, 500ms, 00:10:00 or plain seconds; 0 = none (default 10m)
-          --parallel N          run up to N notebooks at a time (default 1)
+          --parallel N          run up to N notebooks at a time (default 1); each kernel gets OMP_NUM_THREADS = cores / N
+                                (at least 1) unless the environment sets it, so that OpenMP threads do not fight over the cores
           --plotly-js FILE      plotly.min.js to copy next to the reports (default: npm, then the CDN)
 
         exit codes: 0 every cell of every notebook succeeded; 1 a cell failed or timed out;
