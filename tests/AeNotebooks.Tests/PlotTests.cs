@@ -95,6 +95,9 @@ public class PlotTests
     public void A_training_run_and_a_range_test_register_with_the_kernel_as_charts_do_and_show_their_chart()
     {
         Assert.Equal([typeof(LearningRateFinding), typeof(TrainingRun)], KernelFormatters.ChartRenderableTypes.OrderBy(t => t.Name));
+        // every type of the helpers that shows a chart is on that list
+        var all = typeof(KernelFormatters).Assembly.GetTypes().Where(t => typeof(IChartRenderable).IsAssignableFrom(t) && t is { IsInterface: false, IsAbstract: false });
+        Assert.Equal(all.OrderBy(t => t.Name), KernelFormatters.ChartRenderableTypes.OrderBy(t => t.Name));
         var run = PlotRuns.Healthy;
         Assert.Equal(ChartText.Describe(Plots.Loss(run)), ChartText.Describe(run.Chart));
         Assert.Contains("<div class=\"aen-chart\"", run.ToHtml());

@@ -334,7 +334,7 @@ public static class Grader
             };
             MinimalEnvironment(psi, work);
             // submissions graded side by side share the cores among their kernels' OpenMP threads (as `run --parallel` does)
-            foreach (var (k, v) in BatchRunner.KernelEnvironment(context.Options.Parallel, userThreads: psi.Environment.TryGetValue(BatchRunner.OpenMpThreads, out var t) ? t : "")) psi.Environment[k] = v;
+            foreach (var (k, v) in BatchRunner.KernelEnvironment(context.Options.Parallel)) psi.Environment[k] = v;
             if (context.Options.Sandbox)
             {
                 Sandbox.Wrap(psi, work, context.Session, hideFile, command);

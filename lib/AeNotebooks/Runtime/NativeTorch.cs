@@ -206,7 +206,7 @@ public static class NativeTorch
     /// cores are shared (a laptop running a browser, a CI runner, a 2-core VM) the spinning thread steals the core the other
     /// one needs, and a dense autoencoder's step took 127 ms instead of 10 ms on the project's VM. Sleeping at once
     /// (OMP_WAIT_POLICY=PASSIVE alone) costs a wake-up per op instead: small models' steps took 2.5× as long as on one
-    /// thread. A short spin (GOMP_SPINCOUNT=10000, a fraction of a millisecond) keeps both cheap (README, "Speed").
+    /// thread. A short spin (GOMP_SPINCOUNT=10000, a fraction of a millisecond) keeps both cheap (README, "How libtorch's threads wait").
     /// Set only when the user has set neither, in the native environment (libgomp reads getenv when it loads; .NET's
     /// Environment.SetEnvironmentVariable does not reach it on Unix).
     /// </summary>
