@@ -32,8 +32,8 @@ public sealed record OptimizerSpec(string Name, double LearningRate, Func<IEnume
 
 public static class Optimizers
 {
-    public static OptimizerSpec Adam(double lr = 1e-3, double weightDecay = 0) => new("Adam", lr, (p, r) => optim.Adam(p, lr: r, weight_decay: weightDecay));
-    public static OptimizerSpec AdamW(double lr = 1e-3, double weightDecay = 0.01) => new("AdamW", lr, (p, r) => optim.AdamW(p, lr: r, weight_decay: weightDecay));
-    public static OptimizerSpec Sgd(double lr = 0.01, double momentum = 0) => new("SGD", lr, (p, r) => optim.SGD(p, learningRate: r, momentum: momentum));
-    public static OptimizerSpec RmsProp(double lr = 1e-3) => new("RMSProp", lr, (p, r) => optim.RMSProp(p, lr: r));
+    public static OptimizerSpec Adam(double lr = 1e-3, double weightDecay = 0) => new("Adam", lr, (p, r) => new ScalarSafe.Adam(p, lr: r, weight_decay: weightDecay));
+    public static OptimizerSpec AdamW(double lr = 1e-3, double weightDecay = 0.01) => new("AdamW", lr, (p, r) => new ScalarSafe.AdamW(p, lr: r, weight_decay: weightDecay));
+    public static OptimizerSpec Sgd(double lr = 0.01, double momentum = 0) => new("SGD", lr, (p, r) => new ScalarSafe.SGD(p, lr: r, momentum: momentum));
+    public static OptimizerSpec RmsProp(double lr = 1e-3) => new("RMSProp", lr, (p, r) => new ScalarSafe.RMSProp(p, lr: r));
 }
