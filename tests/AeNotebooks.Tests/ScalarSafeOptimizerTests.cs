@@ -71,7 +71,7 @@ public class ScalarSafeOptimizerTests
     /// A thread that keeps allocating makes collections happen while the optimizer's native calls run (collections it
     /// forces with GC.Collect did not reproduce the failure). With TorchSharp 0.107's own Adam in place of the helpers',
     /// this test failed in 2 of 3 runs with libtorch's "Expected false to be true" (a Scalar freed under the call); a
-    /// console loop of the same steps in Release failed every time, within 0.8–1.3 s.
+    /// console loop of the same steps in Release failed in both runs, within 0.8 and 1.3 s.
     /// </summary>
     const int Collections = 6_000;
 
